@@ -1,0 +1,3 @@
+from s2s_embed.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Corpora, tokenization, vocabularies and batches."""
