@@ -42,9 +42,8 @@ def check_lengths(n_hyps: int, n_refs: int, hyp_source: str = "hypotheses", ref_
     """Raise DataError unless there is one hypothesis per reference, and at least one."""
     if n_hyps != n_refs:
         raise DataError(
-            f"{hyp_source} has {n_hyps} lines but {ref_source} has {n_refs}: "
-            "scores need exactly one hypothesis per reference line. Translate the whole test set, "
-            "keeping empty translations as empty lines."
+            f"Line counts differ: {hyp_source} {n_hyps}, {ref_source} {n_refs}. Scores need exactly one "
+            "hypothesis per reference line: translate the whole test set, keeping empty translations as empty lines."
         )
     if n_hyps == 0:
         raise DataError(f"{hyp_source} and {ref_source} are empty: there is nothing to score.")

@@ -2,35 +2,44 @@
 
 Each configuration is trained with a few seeds and every run translates the same
 test set. Differences between embeddings are often about as large as the
-spread between seeds of one configuration, so a test must count both sources
-of chance: which seeds were drawn and which sentences make up the test set.
+spread between seeds of one configuration, and a paired bootstrap on one seed
+pair measures only test-set sampling, so it calls seed luck an effect. The
+primary test, `seed_bootstrap`, counts both sources of chance:
 
-Primary test, `seed_bootstrap`: a bootstrap that resamples seeds and sentences
-together. Each resample draws one sentence index vector (shared by all runs:
-the test set is common, so the comparison is paired over sentences) and, for
-each configuration independently, k seeds with replacement; it scores each drawn
-run on the drawn sentences, averages over the drawn seeds and takes
-system - baseline. Seeds are not paired across configurations: seed i of the
-baseline and seed i of the system start from different embeddings and end in
-unrelated optima, so pairing them buys nothing, and if a shared data order
-made them positively correlated, ignoring that only makes the test cautious.
+    delta = mean over system seeds - mean over baseline seeds (corpus scores)
+    var   = s2_base / k_base + s2_sys / k_sys          (seed spread, ddof=1)
+          + test-set part                              (paired sentence bootstrap)
 
-With 3-5 seeds, the percentile interval of that bootstrap is too narrow: the
-resampled mean of k seeds has only (k-1)/k of the true seed variance, and its
-tails are normal where a mean of 3 values has Student-t tails with ~2-4 degrees
-of freedom. In synthetic trials with 3 seeds and seed spread larger than
-test-set noise, the plain percentile interval called identical systems
-different 15-22% of the time at alpha = 0.05. So the bootstrap gives the
-standard error (seed part rescaled by k/(k-1)), and the interval and p-value
-come from Student's t with Welch-Satterthwaite degrees of freedom (seed parts
-with k-1 each, the test-set part with N-1). That stays close to 5%.
+The test-set part is the bootstrap variance of delta when sentences are
+resampled (one index vector shared by every run) with all seeds kept, minus the
+seed-by-sentence noise that the seed spread already holds: each run's own
+deviation from its configuration's mean, whose bootstrap variance divided by
+k - 1 is that noise in the mean. The interval and p-value use Student's t with
+Welch-Satterthwaite degrees of freedom (k - 1 for each seed part, N - 1 for the
+test-set part), because with 3-5 seeds the mean's tails are those of t with
+2-8 degrees of freedom, not normal.
 
-`paired_bootstrap` is sacreBLEU's paired bootstrap for one pair of runs. It
-measures only test-set sampling, so it is a secondary, "per-seed" view.
-`seed_level_test` compares scalar per-seed numbers (e.g. validation
-perplexity) with a Welch t-test. `holm` adjusts p-values for comparing several
-configurations with one baseline, and `significant` needs the 95% interval to
-exclude 0 and the Holm-adjusted p to be below alpha.
+Why not the plain "resample seeds and sentences together" bootstrap? In
+synthetic trials (100 sentences, 200-300 trials per setting; see
+tests/test_stats.py for the generator): its percentile interval called identical
+systems different 14-22% of the time at alpha = 0.05 with 3 seeds and 10% with
+5 seeds when seed spread dominated (k seeds resampled keep only (k-1)/k of the
+variance, with normal tails). Rescaled and read with t it became very cautious
+(0-3% false positives) but found a real effect only 17% of the time where this
+test finds it 74%, because resampling both seeds and sentences counts the
+seed-by-sentence noise twice. This test stayed at 2-6% false positives in
+every setting tried, with or without sentence-by-configuration effects.
+
+Seeds are not paired across configurations: seed i of the baseline and seed i
+of the system start from different embeddings and end in unrelated optima; if a
+shared data order made them positively correlated, ignoring it only makes the
+test cautious.
+
+`paired_bootstrap` is sacreBLEU's paired bootstrap for one pair of runs, a
+secondary "per-seed" view. `seed_level_test` compares scalar per-seed numbers
+(e.g. validation perplexity) with Welch's t-test. `holm` adjusts p-values for
+several configurations against one baseline, and `significant` needs the 95%
+interval to exclude 0 and the Holm-adjusted p to be below alpha.
 
 Every number returned is a plain Python float.
 """
@@ -103,14 +112,15 @@ def t_quantile(q: float, df: float) -> float:
 # --- corpus metrics from per-sentence sufficient statistics ---------------------------------
 
 
-def sentence_stats(runs: Sequence[Sequence[str]], refs: Sequence[str], metric: str, label: str) -> np.ndarray:
+def sentence_stats(runs: Sequence[Sequence[str]], refs: Sequence[str], metric: str, names: Sequence[str]) -> np.ndarray:
     """sacreBLEU's per-sentence statistics of each run, shape (runs, sentences, K).
 
     BLEU: hyp_len, ref_len, matches and totals for n = 1..4 (K = 10).
     chrF: hyp, ref and match counts per character n-gram order (K = 18).
+    `names[i]` names run i in errors.
     """
-    for i, hyps in enumerate(runs):
-        evaluate.check_lengths(len(hyps), len(refs), f"{label} run {i}", "the references")
+    for hyps, name in zip(runs, names, strict=True):
+        evaluate.check_lengths(len(hyps), len(refs), name, "references")
     scorer = evaluate.metric(metric)
     scorer._ref_cache = scorer._cache_references([list(refs)])  # tokenise the references once for all runs
     return np.array([scorer._extract_corpus_statistics(list(hyps), None) for hyps in runs], dtype=np.float64)
@@ -191,7 +201,7 @@ def paired_bootstrap(
     (identical outputs give p = 1).
     """
     _check_resamples(n)
-    stats = sentence_stats([baseline_hyps, system_hyps], refs, metric, "per-seed bootstrap")  # (2, N, K)
+    stats = sentence_stats([baseline_hyps, system_hyps], refs, metric, ["baseline run", "system run"])  # (2, N, K)
     counts = _resample_counts(np.random.default_rng(seed), n, stats.shape[1])
     scores = corpus_scores(np.tensordot(counts, stats, axes=([1], [1])), metric)  # (n, 2)
     diffs = scores[:, 1] - scores[:, 0]
@@ -211,51 +221,52 @@ def _check_seeds(k: int, label: str) -> None:
         )
 
 
-def _drawn_seed_means(rng: np.random.Generator, scores: np.ndarray) -> np.ndarray:
-    """Mean over k seeds drawn with replacement, per resample: (n, k) -> (n,).
-
-    Deviations from the all-seed mean are scaled by sqrt(k/(k-1)) so that their
-    variance is the unbiased s^2/k instead of the bootstrap's (k-1)/k of it.
-    """
-    n, k = scores.shape
-    drawn = np.take_along_axis(scores, rng.integers(0, k, (n, k)), axis=1).mean(axis=1)
-    everyone = scores.mean(axis=1)
-    return everyone + math.sqrt(k / (k - 1)) * (drawn - everyone)
-
-
 def seed_bootstrap(
     baseline_runs: Sequence[Sequence[str]], system_runs: Sequence[Sequence[str]], refs: Sequence[str],
     metric: str = "bleu", n: int = 1000, seed: int = 0,
 ) -> dict:
-    """The primary test: seeds and sentences resampled together (see the module docstring).
+    """The primary test: seed spread plus a paired sentence bootstrap, read with Welch-Satterthwaite t.
 
-    `*_runs` holds one hypothesis list per seed (at least 2 each). delta is the
-    system's mean corpus score over its seeds minus the baseline's; se is the
-    standard deviation of the joint bootstrap; the interval and p-value use
-    Student's t with Welch-Satterthwaite degrees of freedom `df`.
+    `*_runs` holds one hypothesis list per seed (at least 2 each), all for `refs`.
+    delta is the system's mean corpus score over its seeds minus the baseline's;
+    se and df are the standard error and degrees of freedom described in the
+    module docstring; the interval is delta +- t(df) se.
     """
     _check_resamples(n)
     _check_seeds(len(baseline_runs), "baseline")
     _check_seeds(len(system_runs), "system")
-    base = sentence_stats(baseline_runs, refs, metric, "baseline")  # (kb, N, K)
-    system = sentence_stats(system_runs, refs, metric, "system")  # (ks, N, K)
-    kb, size = base.shape[:2]
-    ks = system.shape[0]
+    kb, ks = len(baseline_runs), len(system_runs)
+    names = [f"baseline run {i}" for i in range(kb)] + [f"system run {i}" for i in range(ks)]
+    stats = sentence_stats([*baseline_runs, *system_runs], refs, metric, names)  # (kb + ks, N, K)
+    base, system = stats[:kb], stats[kb:]
+    size = stats.shape[1]
 
-    rng = np.random.default_rng(seed)
-    counts = _resample_counts(rng, n, size)  # (n, N), one sentence draw shared by every run
+    counts = _resample_counts(np.random.default_rng(seed), n, size)  # (n, N), one draw shared by every run
     base_scores = corpus_scores(np.tensordot(counts, base, axes=([1], [1])), metric)  # (n, kb)
     system_scores = corpus_scores(np.tensordot(counts, system, axes=([1], [1])), metric)  # (n, ks)
-    joint = _drawn_seed_means(rng, system_scores) - _drawn_seed_means(rng, base_scores)  # (n,)
+    resampled_delta = system_scores.mean(axis=1) - base_scores.mean(axis=1)  # (n,)
+    run_noise = sum(_run_noise_in_mean(scores) for scores in (base_scores, system_scores))
+    test_set_part = max(0.0, float(resampled_delta.var(ddof=1)) - run_noise)
 
     base_full = corpus_scores(base.sum(axis=1), metric)  # (kb,)
     system_full = corpus_scores(system.sum(axis=1), metric)  # (ks,)
-    delta = system_full.mean() - base_full.mean()
-    seed_parts = (base_full.var(ddof=1) / kb, system_full.var(ddof=1) / ks)
-    sentence_part = (system_scores.mean(axis=1) - base_scores.mean(axis=1)).var(ddof=1)
-    spread = (seed_parts[0] ** 2 / (kb - 1) + seed_parts[1] ** 2 / (ks - 1) + sentence_part**2 / max(size - 1, 1))
-    df = (sum(seed_parts) + sentence_part) ** 2 / spread if spread > 0 else math.inf
-    return _t_result(delta, float(joint.std(ddof=1)), df, "seed+sentence bootstrap SE, Welch-Satterthwaite t")
+    seed_parts = (float(base_full.var(ddof=1)) / kb, float(system_full.var(ddof=1)) / ks)
+    var = sum(seed_parts) + test_set_part
+    spread = seed_parts[0] ** 2 / (kb - 1) + seed_parts[1] ** 2 / (ks - 1) + test_set_part**2 / max(size - 1, 1)
+    df = var**2 / spread if spread > 0 else math.inf
+    delta = float(system_full.mean() - base_full.mean())
+    return _t_result(delta, math.sqrt(var), df, "seed spread + paired sentence bootstrap, Welch-Satterthwaite t")
+
+
+def _run_noise_in_mean(scores: np.ndarray) -> float:
+    """Bootstrap variance that a config's seed mean owes to each run's own sentence-level luck.
+
+    scores: (n resamples, k runs). Each run's deviation from the mean of the k
+    runs has bootstrap variance (k-1)/k of that noise; the mean holds 1/k of it.
+    """
+    k = scores.shape[1]
+    deviations = scores - scores.mean(axis=1, keepdims=True)  # (n, k)
+    return float(deviations.var(axis=0, ddof=1).mean()) / (k - 1)
 
 
 def seed_level_test(baseline_values: Sequence[float], system_values: Sequence[float]) -> dict:

@@ -39,8 +39,8 @@ def test_word2vec_text_header_is_detected_and_honoured(tmp_path):
     path = write(tmp_path / "w.txt", ["4 3", *glove_lines()])
     assert np.array_equal(read_text(path).vectors, MATRIX)
     assert np.array_equal(read_text(path, header=True).vectors, MATRIX)
-    with pytest.raises(DataError, match=r"line 1: expected a word and 3 values|line 2"):
-        read_text(path, header=False)  # '4 3' read as a 1-value row, then line 2 is ragged
+    with pytest.raises(DataError, match=r"w\.txt, line 2: expected a word and 1 values, found 3"):
+        read_text(path, header=False)  # '4 3' read as a 1-value row, so line 2 is ragged
 
 
 def test_header_true_without_header_names_line_one_and_the_fix(tmp_path):
@@ -280,3 +280,24 @@ def test_torchtext_cache_garbage_is_not_a_torch_file(tmp_path, content):
     (tmp_path / "g.pt").write_bytes(content)
     with pytest.raises(DataError, match=r"g\.pt is not a torch file"):
         read_torchtext_cache(tmp_path / "g.pt")
+
+
+def test_rows_parsed_in_batches_keep_their_order_and_line_numbers(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "PARSE_BATCH", 3)
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(size=(10, 3)).astype(np.float32)
+    words = [f"w{i}" for i in range(10)]
+    path = write(tmp_path / "g.txt", glove_lines(words, matrix))
+    v = read_text(path)
+    assert v.keys == words and np.array_equal(v.vectors, matrix)
+    lines = glove_lines(words, matrix)
+    lines[8] = "w8 1.0 2.0 x"
+    with pytest.raises(DataError, match=r"g\.txt, line 9: 'x' is not a number"):
+        read_text(write(tmp_path / "g.txt", lines))
+
+
+def test_truncated_gzip_names_the_last_good_line(tmp_path):
+    data = gzip.compress(("\n".join(glove_lines() * 200) + "\n").encode())
+    (tmp_path / "cut.txt.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match=r"cut\.txt\.gz, after line \d+: the file cannot be read further.*download it again"):
+        read_text(tmp_path / "cut.txt.gz")

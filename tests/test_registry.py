@@ -252,11 +252,14 @@ def test_binding_a_name_to_a_second_function_shows_both_unless_replace(ctx):
     assert build_embedding(EmbeddingSpec(name="random"), ctx).plugin["package"] == "<in-process>"
 
 
-def test_register_checks_the_factory():
+def test_register_checks_the_factory(ctx):
     with pytest.raises(PluginError, match="callable"):
         register("x", 42)
     with pytest.raises(PluginError, match="first positional argument"):
         register("x", lambda: None)
+    register("sized", lambda ctx, dim=8: nn.Embedding(len(ctx.vocab), dim), package="sized-pkg")
+    with pytest.raises(PluginError, match="'sized' from sized-pkg .* has option.s. dim, which the core keys"):
+        build_embedding(EmbeddingSpec(name="sized"), ctx)
 
 
 # ---------------------------------------------------------------- what a factory returns
@@ -374,6 +377,8 @@ def test_vector_layers_are_rebuilt_from_their_manifest(ctx):
 def test_restoring_needs_the_plugin_and_a_known_manifest(ctx):
     with pytest.raises(ModelFolderError, match="kind 'weird'"):
         restore_embedding({"kind": "weird"}, EmbeddingSpec(), ctx)
+    with pytest.raises(ModelFolderError, match="no 'layer' table"):
+        restore_embedding({"kind": "vectors"}, EmbeddingSpec(), ctx)
     manifest = {"kind": "plugin", "name": "gone", "options": {}, "package": "gone-pkg", "version": "1.0"}
     with pytest.raises(PluginError, match="install gone-pkg"):
         restore_embedding(manifest, EmbeddingSpec(name="gone"), ctx)

@@ -20,9 +20,15 @@ def load_corpus(cfg: DataConfig, split: str) -> ParallelText:
     if cfg.corpus == "synthetic":
         from s2s_embed.data.synthetic import synthetic_corpus
 
+        langs = {"src_lang": cfg.src_lang, "trg_lang": cfg.trg_lang}
+        train = synthetic_corpus(cfg.synthetic_size, cfg.synthetic_seed, **langs)
         if split == "train":
-            return synthetic_corpus(cfg.synthetic_size, cfg.synthetic_seed)
-        return synthetic_corpus(SYNTHETIC_VALID, cfg.synthetic_seed + 7919)
+            return train
+        # validation pairs come from another seed, minus any sentence the training set holds
+        seen = set(train.src)
+        valid = synthetic_corpus(SYNTHETIC_VALID + SYNTHETIC_VALID // 10, cfg.synthetic_seed + 7919, **langs)
+        keep = [i for i, s in enumerate(valid.src) if s not in seen][:SYNTHETIC_VALID]
+        return ParallelText([valid.src[i] for i in keep], [valid.trg[i] for i in keep], f"{valid.name}[valid]")
     if cfg.corpus == "multi30k":
         from s2s_embed.data import multi30k
 

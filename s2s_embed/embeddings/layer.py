@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -57,12 +56,6 @@ class VectorEmbedding(nn.Module):
         if self.projection is not None:
             x = self.projection(x)  # (batch, time, embedding_dim)
         return x
-
-    def set_rows(self, matrix: np.ndarray, pretrained: np.ndarray) -> None:
-        """Load the table (num_embeddings, source_dim) and which of its rows hold pretrained vectors."""
-        with torch.no_grad():
-            self.embedding.weight.copy_(torch.from_numpy(np.ascontiguousarray(matrix, dtype=np.float32)))
-            self.pretrained.copy_(torch.from_numpy(np.asarray(pretrained, dtype=bool)))
 
     def manifest(self) -> dict[str, Any]:
         """The constructor's arguments, as JSON: `from_manifest` builds a module of the same shape."""

@@ -18,6 +18,7 @@ import json
 import logging
 import pickle
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +29,9 @@ from s2s_embed.errors import DataError, PluginError
 
 log = logging.getLogger(__name__)
 
-BLOCK_BYTES = 1 << 22  # how much of an .npy file is mapped at once while copying rows
+BLOCK_BYTES = 1 << 20  # how much of an .npy file is mapped at once while copying rows
+PARSE_BATCH = 1024  # kept text lines parsed together: fast, and the raw text never piles up
+WORD_BATCH = 65_536  # parquet words read at a time
 
 
 def _require_file(path: str | Path, what: str) -> Path:
@@ -53,15 +56,16 @@ def read_text(path: str | Path, *, header: bool | None = None, wanted: Iterable[
     """
     path = _require_file(path, "vector file")
     keep = None if wanted is None else {w.encode("utf-8") for w in wanted}
-    words: list[bytes] = []
-    values: list[bytes] = []  # the numbers of each kept line, single-spaced
-    linenos: list[int] = []
+    keys: list[str] = []
+    blocks: list[np.ndarray] = []  # parsed rows, PARSE_BATCH lines at a time
+    pending: list[bytes] = []  # the numbers of kept lines not parsed yet, single-spaced
+    pending_lines: list[int] = []
     first_seen: dict[bytes, int] = {}
     duplicates, repeat = 0, None
     dim = declared = None
     rows = 0
     with _open_binary(path) as f:
-        for lineno, raw in enumerate(f, 1):
+        for lineno, raw in _numbered_lines(path, f):
             if b"\x00" in raw:
                 raise _binary_file(path, lineno)
             line = raw.rstrip()
@@ -82,8 +86,8 @@ def read_text(path: str | Path, *, header: bool | None = None, wanted: Iterable[
                 parts = line.split()
                 if len(parts) - 1 != dim:
                     raise DataError(f"{path}, line {lineno}: expected a word and {dim} values, found {len(parts) - 1} "
-                                    f"values. Every line must have as many values as the first (a word containing a "
-                                    f"space is not supported).")
+                                    f"values. Every line must have as many values as {'the header says' if declared is not None else 'the first'} "
+                                    f"(a word containing a space is not supported).")
                 word, rest = parts[0], b" ".join(parts[1:])
             rows += 1
             if keep is not None and word not in keep:
@@ -93,28 +97,45 @@ def read_text(path: str | Path, *, header: bool | None = None, wanted: Iterable[
                 repeat = repeat or (word, lineno, first_seen[word])
                 continue
             first_seen[word] = lineno
-            words.append(word)
-            values.append(rest)
-            linenos.append(lineno)
+            keys.append(_decode(path, lineno, word))
+            pending.append(rest)
+            pending_lines.append(lineno)
+            if len(pending) == PARSE_BATCH:
+                blocks.append(_parse_values(path, pending, pending_lines, dim))
+                pending, pending_lines = [], []
     if dim is None:
         raise DataError(f"{path} holds no vectors. Expected lines 'word v1 v2 ...'.")
+    blocks.append(_parse_values(path, pending, pending_lines, dim))
     if declared is not None and declared != rows:
         log.warning("%s: the header says %d words but the file has %d lines of vectors.", path, declared, rows)
     if duplicates:
         word, lineno, first = repeat
         log.warning("%s: %d repeated word(s) skipped, the first line of each kept (e.g. %r on line %d, first on line %d).",
                     path, duplicates, word.decode("utf-8", "replace"), lineno, first)
-    keys = [_decode(path, n, w) for n, w in zip(linenos, words)]
-    matrix = _parse_values(path, values, linenos, dim)
+    matrix = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
     return Vectors(keys, matrix, source=str(path), duplicates=duplicates, source_size=rows)
 
 
+def _numbered_lines(path: Path, f):
+    """(line number, bytes) pairs; a damaged gzip stream or a read failure is a DataError naming the line."""
+    lineno = 0
+    try:
+        for lineno, raw in enumerate(f, 1):
+            yield lineno, raw
+    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        raise DataError(f"{path}, after line {lineno}: the file cannot be read further ({exc}). "
+                        f"It is probably truncated or a damaged .gz; download it again.") from None
+
+
 def _open_binary(path: Path):
-    with open(path, "rb") as f:
-        magic = f.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rb")
-    return open(path, "rb", buffering=1 << 20)
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(2)
+        if magic == b"\x1f\x8b":
+            return gzip.open(path, "rb")
+        return open(path, "rb", buffering=1 << 20)
+    except OSError as exc:
+        raise DataError(f"Cannot read the vector file {path}: {exc}") from None
 
 
 def _first_row_dim(path: Path, lineno: int, line: bytes) -> int:
@@ -234,21 +255,47 @@ def _select_parquet(path: Path, wanted: Iterable[str] | None) -> tuple[list[int]
     except ImportError:
         raise PluginError(f"Reading the word list {path} needs pyarrow: pip install pyarrow") from None
     try:
-        table = pq.read_table(path)
+        with _system_memory_pool(pa):
+            return _parquet_words(pa, pc, pq, path, wanted)
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"{path} is not a readable parquet file ({exc}).") from None
-    columns = [f.name for f in table.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+
+
+@contextmanager
+def _system_memory_pool(pa):
+    """Decode with the C allocator: Arrow's default pool (mimalloc) keeps ~30 MB resident for a 5 MB column."""
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
+def _parquet_words(pa, pc, pq, path: Path, wanted: Iterable[str] | None) -> tuple[list[int], list[str], int]:
+    """The rows and words to keep, read in batches, single-threaded, matching in Arrow: the word list never
+    becomes 400k Python strings."""
+    file = pq.ParquetFile(path, memory_map=True, pre_buffer=False)
+    columns = [f.name for f in file.schema_arrow if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     if len(columns) != 1:
         raise DataError(f"{path} must have exactly one string column (the words); it has {len(columns)}: "
-                        f"{', '.join(columns) or 'none'} among {', '.join(table.column_names)}.")
-    column = table.column(columns[0])
-    if column.null_count:
-        raise DataError(f"{path}: the column '{columns[0]}' has {column.null_count} empty (null) words.")
-    if wanted is None:
-        return list(range(len(column))), column.to_pylist(), len(column)
-    mask = pc.is_in(column, value_set=pa.array(sorted(set(wanted)), type=column.type))
-    rows = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
-    return rows.tolist(), column.take(pa.array(rows)).to_pylist(), len(column)
+                        f"{', '.join(columns) or 'none'} among {', '.join(file.schema_arrow.names)}.")
+    value_set = None if wanted is None else pa.array(sorted(set(wanted)), type=file.schema_arrow.field(columns[0]).type)
+    rows: list[int] = []
+    keys: list[str] = []
+    total = 0
+    for batch in file.iter_batches(batch_size=WORD_BATCH, columns=columns, use_threads=False):
+        words = batch.column(0)
+        if words.null_count:
+            raise DataError(f"{path}: the column '{columns[0]}' has empty (null) words near row {total + 1}.")
+        if value_set is None:
+            picked = np.arange(len(words))
+        else:
+            picked = np.flatnonzero(pc.is_in(words, value_set=value_set).to_numpy(zero_copy_only=False))
+        rows.extend((picked + total).tolist())
+        keys.extend(words.take(pa.array(picked)).to_pylist())
+        total += len(words)
+    return rows, keys, total
 
 
 def _take_rows(matrix: np.memmap, rows: np.ndarray) -> np.ndarray:

@@ -123,9 +123,11 @@ def _by_name() -> dict[str, list[PluginEntry]]:
 def _conflict(name: str, entries: list[PluginEntry]) -> str:
     claims = ", ".join(f"{e.package} {e.version} ({e.target})" if e.version else f"{e.package} ({e.target})" for e in entries)
     third_party = sorted({e.package for e in entries if not e.builtin})
+    fix = (f"pip uninstall {' '.join(third_party)} to use the built-in" if len(third_party) < len(entries)
+           else f"uninstall all but one of {', '.join(third_party)}")
     return (f"Embedding plugin name '{name}' is claimed by more than one package: {claims}. "
-            f"s2s-embed will not pick one. Uninstall all but one (pip uninstall {' '.join(third_party)}), "
-            f"or choose one in-process with s2s_embed.embeddings.register('{name}', factory, replace=True).")
+            f"s2s-embed will not pick one: {fix}, or choose one in-process with "
+            f"s2s_embed.embeddings.register('{name}', factory, replace=True).")
 
 
 def find(name: str, where: str = "embeddings") -> PluginEntry:
@@ -189,6 +191,11 @@ def load(entry: PluginEntry) -> Callable:
         raise PluginError(f"Embedding plugin {entry.label}: entry point {entry.target} is {type(factory).__name__}, "
                           f"not a factory function. Fix the entry point in {entry.package}'s packaging metadata.")
     _first_parameter(factory, f"Embedding plugin {entry.label} ({entry.target})")
+    shadowed = sorted(set(_options_of(factory)[0]) & set(CORE_KEYS))
+    if shadowed:
+        raise PluginError(f"Embedding plugin {entry.label} ({entry.target}) has option(s) {', '.join(shadowed)}, "
+                          f"which the core keys of the table take first, so they could never be set. Fix "
+                          f"{entry.package}: read ctx.dim (the spec's dim) instead, or rename the option.")
     return factory
 
 
@@ -366,6 +373,8 @@ def restore_embedding(manifest: Mapping[str, Any], spec: EmbeddingSpec, ctx: Bui
     if kind == "vectors":
         from s2s_embed.embeddings.layer import VectorEmbedding
 
+        if not isinstance(manifest.get("layer"), Mapping):
+            raise ModelFolderError(f"The {ctx.side} embedding manifest has no 'layer' table; the model folder is corrupt.")
         return VectorEmbedding.from_manifest(manifest["layer"])
     if kind != "plugin":
         raise ModelFolderError(f"Embedding manifest for {ctx.side} has kind {kind!r}; expected 'vectors' or 'plugin'. "
@@ -401,7 +410,12 @@ def _call(factory: Callable, entry: PluginEntry, options: dict[str, Any], ctx: B
     try:
         return factory(ctx, **options)
     except S2SError as exc:  # the plugin's own, already worded error: say where it came from
-        raise type(exc)(f"{where} (plugin {entry.label}): {exc}") from exc
+        message = f"{where} (plugin {entry.label}): {exc}"
+        try:
+            reworded = type(exc)(message)
+        except Exception:  # a plugin's own exception type with another constructor
+            reworded = PluginError(message)
+        raise reworded from exc
     except Exception as exc:
         raise PluginError(f"{where}: embedding plugin {entry.label} failed: {type(exc).__name__}: {exc}. "
                           f"This is a bug in {entry.package} or in its input; report it with this message.") from exc

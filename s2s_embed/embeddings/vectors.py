@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import warnings
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -221,19 +222,21 @@ def build_layer(vectors: Vectors, ctx: BuildContext, spec: EmbeddingSpec, plugin
     """
     dim = spec.dim if spec.dim is not None else ctx.dim
     _check_dim(vectors, dim, spec, ctx, plugin_name)
-    matrix, kinds = _align(vectors, ctx, spec)
-    pretrained = np.array([k not in ("oov", "special") for k in kinds])
-    if spec.normalize:
-        matrix[pretrained] = _unit_rows(matrix[pretrained])
-    _check_finite(matrix, pretrained, kinds, ctx, vectors, plugin_name)
-    init, notes = _oov_init(spec, vectors)
-    _fill_oov(matrix, ~pretrained, init, _stats(matrix[pretrained], vectors, spec.normalize), ctx.seed)
-    matrix[PAD_ID] = 0.0
-
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(ctx.seed)  # the projection's initial weights
         module = VectorEmbedding(len(ctx.vocab), vectors.dim, dim, spec.freeze)
-    module.set_rows(matrix, pretrained)
+    matrix = module.embedding.weight.detach().numpy()  # (len(vocab), source_dim), filled in place
+    kinds = _align(vectors, ctx, spec, matrix)
+    pretrained = np.array([k not in ("oov", "special") for k in kinds])
+    _check_finite(matrix, pretrained, kinds, ctx, vectors, plugin_name)
+    if spec.normalize:
+        for chunk in _chunks(np.flatnonzero(pretrained)):
+            matrix[chunk] = _unit_rows(matrix[chunk])
+    init, notes = _oov_init(spec, vectors)
+    seed = [ctx.seed, zlib.crc32(ctx.side.encode())]  # source and target draw different rows
+    _fill_oov(matrix, ~pretrained, init, _stats(matrix, pretrained, vectors, spec.normalize), seed)
+    matrix[PAD_ID] = 0.0
+    module.pretrained.copy_(torch.from_numpy(pretrained))
 
     report = _coverage(kinds, ctx, spec, vectors, plugin_name, module, init, notes)
     if report["types"]["total"] and not report["types"]["covered"]:
@@ -254,8 +257,8 @@ def _check_dim(vectors: Vectors, dim: int | None, spec: EmbeddingSpec, ctx: Buil
         f"projection, or set dim = {vectors.dim} (or leave dim out).")
 
 
-def _align(vectors: Vectors, ctx: BuildContext, spec: EmbeddingSpec) -> tuple[np.ndarray, list[str]]:
-    """The (len(vocab), source_dim) table with pretrained rows filled, and each row's kind."""
+def _align(vectors: Vectors, ctx: BuildContext, spec: EmbeddingSpec, matrix: np.ndarray) -> list[str]:
+    """Write each vocabulary token's vector into its row of `matrix` (len(vocab), source_dim); return each row's kind."""
     index = vectors.key_to_index
     kinds: list[str] = []
     rows, sources = [], []
@@ -268,18 +271,17 @@ def _align(vectors: Vectors, ctx: BuildContext, spec: EmbeddingSpec) -> tuple[np
         if found:
             rows.append(i)
             sources.append(found[0])
-    matrix = np.zeros((len(ctx.vocab), vectors.dim), np.float32)
+    matrix[:] = 0.0
     if rows:
         order = np.argsort(sources, kind="stable")  # read a memmap front to back
-        src = np.asarray(sources)[order]
-        matrix[np.asarray(rows)[order]] = vectors.vectors[src]
+        matrix[np.asarray(rows)[order]] = vectors.vectors[np.asarray(sources)[order]]
     if spec.oov == "subword" and vectors.subword is not None:
         for i, token in enumerate(ctx.vocab.itos):
             if kinds[i] == "oov":
                 vec = _subword_vector(vectors, token)
                 if vec is not None:
                     matrix[i], kinds[i] = vec, "subword"
-    return matrix, kinds
+    return kinds
 
 
 def _lookup(token: str, index: Mapping[str, int]) -> tuple[int, str] | None:
@@ -327,18 +329,33 @@ def _oov_init(spec: EmbeddingSpec, vectors: Vectors) -> tuple[str, list[str]]:
     return "random", []
 
 
-def _stats(rows: np.ndarray, vectors: Vectors, normalize: bool) -> tuple[np.ndarray, float]:
-    """Mean vector and overall std of the pretrained rows (of a sample of the source when none matched)."""
-    if not len(rows):
+def _stats(matrix: np.ndarray, pretrained: np.ndarray, vectors: Vectors, normalize: bool) -> tuple[np.ndarray, float]:
+    """Mean vector and overall std of the pretrained rows (of a sample of the source when none matched).
+
+    Summed in float64 a chunk of rows at a time: no float64 copy of the whole table.
+    """
+    rows, ids = matrix, np.flatnonzero(pretrained)
+    if not len(ids):
         rows = np.asarray(vectors.vectors[:10_000], dtype=np.float32)
         rows = _unit_rows(rows) if normalize else rows
-        rows = rows[np.isfinite(rows).all(axis=1)]
-    if not len(rows):
-        return np.zeros(vectors.dim, np.float32), 1.0
-    return rows.mean(axis=0, dtype=np.float64).astype(np.float32), float(rows.std(dtype=np.float64)) or 1.0
+        ids = np.flatnonzero(np.isfinite(rows).all(axis=1))
+    if not len(ids):
+        return np.zeros(matrix.shape[1], np.float32), 1.0
+    total, squares = np.zeros(matrix.shape[1]), 0.0
+    for chunk in _chunks(ids):
+        block = rows[chunk].astype(np.float64)
+        total += block.sum(axis=0)
+        squares += float(np.square(block).sum())
+    n = len(ids) * matrix.shape[1]
+    variance = max(squares / n - (total.sum() / n) ** 2, 0.0)
+    return (total / len(ids)).astype(np.float32), float(np.sqrt(variance)) or 1.0
 
 
-def _fill_oov(matrix: np.ndarray, oov: np.ndarray, init: str, stats: tuple[np.ndarray, float], seed: int) -> None:
+def _chunks(ids: np.ndarray, size: int = 4096):
+    return (ids[i:i + size] for i in range(0, len(ids), size))
+
+
+def _fill_oov(matrix: np.ndarray, oov: np.ndarray, init: str, stats: tuple[np.ndarray, float], seed: list[int]) -> None:
     mean, std = stats
     n = int(oov.sum())
     if init == "zero":
@@ -346,7 +363,7 @@ def _fill_oov(matrix: np.ndarray, oov: np.ndarray, init: str, stats: tuple[np.nd
     elif init == "mean":
         matrix[oov] = mean
     else:
-        matrix[oov] = np.random.default_rng(seed).normal(0.0, std, size=(n, matrix.shape[1])).astype(np.float32)
+        matrix[oov] = np.random.default_rng(seed).standard_normal((n, matrix.shape[1]), dtype=np.float32) * std
 
 
 def _coverage(kinds: list[str], ctx: BuildContext, spec: EmbeddingSpec, vectors: Vectors, plugin_name: str,

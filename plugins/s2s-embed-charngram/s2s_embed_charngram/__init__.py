@@ -54,12 +54,10 @@ class CharNgramEmbedding(nn.Module):
         self.buckets, self.min_n, self.max_n = buckets, min_n, max_n
         features = [[] if i == PAD_ID else [w] if w in SPECIALS else ngrams(w, min_n, max_n) for i, w in enumerate(itos)]
         width = max(1, max(len(f) for f in features))
-        rows = torch.zeros(len(itos), width, dtype=torch.long)
-        weights = torch.zeros(len(itos), width)
-        for i, grams in enumerate(features):
-            if grams:
-                rows[i, :len(grams)] = torch.tensor([fnv1a(g) % buckets for g in grams])
-                weights[i, :len(grams)] = 1.0 / len(grams)
+        hashed: dict[str, int] = {}  # n-grams repeat across words: hash each once
+        rows = torch.tensor([[hashed[g] if g in hashed else hashed.setdefault(g, fnv1a(g) % buckets) for g in grams]
+                             + [0] * (width - len(grams)) for grams in features], dtype=torch.long)
+        weights = torch.tensor([[1.0 / max(1, len(grams))] * len(grams) + [0.0] * (width - len(grams)) for grams in features])
         self.register_buffer("ngram_rows", rows, persistent=False)  # (vocab, max_ngrams)
         self.register_buffer("ngram_weights", weights, persistent=False)  # (vocab, max_ngrams)
         generator = torch.Generator().manual_seed(seed)

@@ -7,6 +7,7 @@ from s2s_embed.embeddings.builtins import (
     cached,
     corpus_key,
     existing_file,
+    gensim_hint,
     one_source,
     only_when,
     read_gensim_data,
@@ -18,6 +19,10 @@ from s2s_embed.errors import ConfigError
 
 FORMATS = ("auto", "bin", "text", "kv")
 SUFFIXES = {".bin": "bin", ".txt": "text", ".vec": "text", ".kv": "kv"}
+
+
+def available() -> str | None:
+    return gensim_hint()  # binary, .kv and training need gensim; only text files would not
 
 
 def factory(ctx: BuildContext, path: str | None = None, format: str = "auto", gensim_name: str | None = None,
