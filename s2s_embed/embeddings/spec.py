@@ -6,6 +6,7 @@ model only needs an `nn.Module` that maps ids (batch, time) to vectors
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,12 @@ from s2s_embed.errors import ConfigError
 FREEZE_MODES = ("none", "all", "pretrained")
 OOV_MODES = ("random", "zero", "mean", "subword")
 CORE_KEYS = ("name", "dim", "project", "freeze", "oov", "normalize")
+CACHE_ENV = "S2S_EMBED_CACHE"
+
+
+def default_cache_dir() -> Path:
+    """$S2S_EMBED_CACHE, else ~/.cache/s2s-embed: where downloads, trained vectors and aligned matrices are kept."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "s2s-embed").expanduser()
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,7 @@ class BuildContext:
     dim: int | None = None  # the spec's dim
     seed: int = 0
     lowercase: bool = True  # whether the corpus was lowercased
-    cache_dir: Path = Path(".cache/s2s-embed")
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir())
     train_sentences: Sequence[Sequence[str]] = ()  # the tokenised training side, for plugins that train vectors
 
     @property
