@@ -160,8 +160,7 @@ def from_dict(raw: Mapping[str, Any], where: str = "config") -> Config:
         elif not isinstance(table, Mapping):
             raise ConfigError(f"embeddings.{side} in {where} must be a table.")
         else:
-            specs[side] = EmbeddingSpec.from_table({"dim": 256, **table} if table.get("name", "random") == "random" else table,
-                                                   f"embeddings.{side}")
+            specs[side] = EmbeddingSpec.from_table(table, f"embeddings.{side}")
     return Config(**sections, embeddings=EmbeddingsConfig(**specs))
 
 
