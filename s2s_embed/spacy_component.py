@@ -81,7 +81,9 @@ def make_translator(nlp: Language, name: str, model: str | None, beam_size: int 
     settings.check()
     component = S2STranslator(nlp.lang, settings)
     if name in nlp.meta.get(META_KEY, {}).get("components", {}):
-        return component  # spacy.load / from_config with the saved meta: from_disk or from_bytes brings the model
+        # spacy.load, or from_config with the saved meta: from_disk or from_bytes brings the model. (A component
+        # removed and re-added under the same name in a loaded pipeline lands here too; it says so when used.)
+        return component
     if model is None:
         raise ConfigError(f"components.{name}.model is not set. Give the folder of a trained s2s-embed model: "
                           f"nlp.add_pipe('s2s_translator', config={{'model': 'runs/en-fr'}}).")
@@ -249,7 +251,7 @@ class S2STranslator(Pipe):
                 if name not in REQUIRED_FILES + OPTIONAL_FILES + (WEIGHTS,):
                     raise ModelFolderError(f"{where}: unexpected file {name!r} in the data.")
                 (Path(tmp) / name).write_bytes(content)
-            self.load_folder(Path(tmp), where=where)
+            self.load_folder(Path(tmp), where=where)  # reads every file; the folder may go afterwards
         return self
 
 

@@ -23,7 +23,10 @@ class Tokenizer:
     def __init__(self, lang: str, lowercase: bool = True):
         self.lang = lang
         self.lowercase = lowercase
-        self._tokenizer = _blank(lang).tokenizer
+
+    @property
+    def _tokenizer(self):
+        return _blank(self.lang).tokenizer  # built on first use (a few seconds), then cached per language
 
     def normalise(self, words: Iterable[str]) -> list[str]:
         """Apply the same normalisation to tokens that come from elsewhere (a spaCy Doc)."""
