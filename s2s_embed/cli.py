@@ -15,6 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if getattr(args, "quiet", False) else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
+    for chatty in ("gensim", "smart_open"):  # their INFO lines drown ours
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         return args.run(args) or 0
     except S2SError as exc:
@@ -55,6 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--hyp-out", type=Path, help="also write the translations here")
     p.add_argument("--json", dest="json_out", type=Path, help="also write the scores here as JSON")
     p.set_defaults(run=_evaluate)
+
+    p = verbs.add_parser("benchmark", help="compare embeddings over a grid of seeds, sizes and datasets",
+                         description="Run a benchmark suite (a built-in name: smoke, quick, multi30k-en-fr, low-resource; "
+                                     "or a TOML file). Rerunning the same command resumes it.")
+    p.add_argument("suite", help="built-in suite name or suite TOML file")
+    p.add_argument("--out", type=Path, help="results folder (default: results/SUITE)")
+    p.add_argument("--workers", type=int, default=1, help="cells trained side by side, one CPU thread each")
+    p.add_argument("--report-only", action="store_true", help="rewrite the report from the folder's results.jsonl")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a suite value, e.g. --set base.train.epochs=2 --set suite.seeds=[1] (repeatable)")
+    p.set_defaults(run=_benchmark)
 
     p = verbs.add_parser("embeddings", help="list installed embedding plugins")
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -120,6 +133,19 @@ def _evaluate(args) -> int:
           f"(tokenised lowercased BLEU, as the PyTorch tutorials report: {scores['bleu_tok_lc']:.2f})")
     print(f"BLEU signature: {scores['bleu_signature_str']}")
     print(f"chrF signature: {scores['chrf_signature_str']}")
+    return 0
+
+
+def _benchmark(args) -> int:
+    from s2s_embed.benchmark import run_suite, write_report
+
+    if args.workers < 1:
+        raise S2SError(f"--workers = {args.workers} must be at least 1.")
+    out = args.out or Path("results") / Path(args.suite).stem
+    if args.report_only:
+        write_report(out)
+    else:
+        run_suite(args.suite, out, args.workers, overrides=args.overrides)
     return 0
 
 

@@ -1,0 +1,152 @@
+"""One cell of the grid: train, translate every test set, score, and describe it all in one row.
+
+`run_cell` never raises for a failing cell (only for an interrupt): the error
+and the end of its traceback go into a row with status "failed", and the
+suite goes on. It runs in the main process or in a pool worker alike, so it
+takes and returns plain data only.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime
+import functools
+import json
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from s2s_embed.benchmark.suite import Cell
+from s2s_embed.benchmark.testsets import TestSet
+
+TRACEBACK_LINES = 25
+THREADS = 1  # torch threads per cell
+
+
+@dataclass(frozen=True)
+class CellTask:
+    cell: Cell
+    folder: Path  # OUT/runs/<cell id>: the model folder, kept
+    log: Path  # OUT/logs/<cell id>.log: what training printed
+    test_sets: tuple[TestSet, ...]
+    context: dict[str, Any]  # suite name, commit and dirty flag: the same for every cell of a run
+
+
+def hyps_path(folder: Path, test_set: str) -> Path:
+    return Path(folder) / f"hyps.{test_set}.txt"
+
+
+def init_worker() -> None:
+    """Pool worker setup: one torch thread each, so parallel cells share the cores instead of fighting for them."""
+    import torch
+
+    torch.set_num_threads(THREADS)
+
+
+@contextlib.contextmanager
+def cell_threads():
+    """Run cells in this process with THREADS torch threads, as pool workers do; restore the setting after.
+
+    Small models run fastest on one thread, and torch's default (one per core)
+    slows to a crawl when another process busies a core: a smoke cell went
+    from 2 s to minutes on a loaded 2-core machine. More cores are used by
+    running cells in parallel (workers).
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(THREADS)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def run_cell(task: CellTask) -> dict[str, Any]:
+    """Train, translate and score one cell; a row with status "ok", or "failed" with the error."""
+    started, clock = _now(), time.perf_counter()
+    cell = task.cell
+    row: dict[str, Any] = {**task.context, "cell_id": cell.id, "config_name": cell.config, "dataset": cell.dataset,
+                           "variant": cell.variant, "train_size": cell.train_size, "seed": cell.seed,
+                           "config": cell.with_out_dir(task.folder).to_dict()}
+    try:
+        task.log.parent.mkdir(parents=True, exist_ok=True)
+        with open(task.log, "a", encoding="utf-8") as log:
+            echo = functools.partial(print, file=log, flush=True)
+            echo(f"=== {cell.id} started {started}")
+            _train(task, echo)
+            row.update(_training_facts(task.folder))
+            row["test"] = {t.name: {**_evaluate(task, t, echo), "digest": t.digest} for t in task.test_sets}
+        row["status"] = "ok"
+    except Exception as exc:  # a failing cell is recorded; the suite goes on
+        row.update(status="failed", error=f"{type(exc).__name__}: {exc}",
+                   traceback="".join(traceback.format_exc().splitlines(keepends=True)[-TRACEBACK_LINES:]))
+    row.update(model_folder=f"runs/{cell.id}", machine=_machine(), started_at=started, finished_at=_now(),
+               cell_seconds=round(time.perf_counter() - clock, 2))
+    return row
+
+
+def _train(task: CellTask, echo) -> None:
+    from s2s_embed.train import train
+
+    cfg = task.cell.with_out_dir(task.folder)
+    resume = _can_resume(task.folder, cfg.to_dict())
+    if resume:
+        echo(f"resuming the interrupted training in {task.folder}")
+    train(cfg, resume=resume, overwrite=not resume, progress=False, echo=echo)
+
+
+def _can_resume(folder: Path, wanted: dict[str, Any]) -> bool:
+    """An interrupted run of exactly this config left a checkpoint to continue from."""
+    from s2s_embed import model_folder as mf
+
+    if not (folder / mf.CHECKPOINT).is_file():
+        return False
+    try:
+        saved = json.loads((folder / mf.CONFIG).read_text(encoding="utf-8"))["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return saved == json.loads(json.dumps(wanted))
+
+
+def _evaluate(task: CellTask, test: TestSet, echo) -> dict[str, Any]:
+    from s2s_embed.translate import Translator, evaluate_translator
+
+    translator = Translator.from_folder(task.folder, task.cell.cfg.train.device)
+    scores, hyps = evaluate_translator(translator, list(test.src), list(test.ref))
+    path = hyps_path(task.folder, test.name)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(h + "\n" for h in hyps), encoding="utf-8")
+    tmp.replace(path)
+    echo(f"{test.name}: BLEU {scores['bleu']:.2f}, chrF {scores['chrf']:.2f} ({len(hyps)} sentences)")
+    return scores
+
+
+def _training_facts(folder: Path) -> dict[str, Any]:
+    """What the model folder says about its training: plugins, coverage, losses, time, size."""
+    from s2s_embed import model_folder as mf
+
+    summary = mf.read_json(folder / mf.SUMMARY)
+    plugins = mf.read_json(folder / mf.EMBEDDINGS)
+    epochs = [json.loads(line) for line in (folder / mf.METRICS).read_text(encoding="utf-8").splitlines() if line.strip()]
+    speeds = [e["tokens_per_s"] for e in epochs if e.get("tokens_per_s")]
+    return {"embeddings": {side: plugins[side]["plugin"] for side in ("source", "target")},
+            "coverage": mf.read_json(folder / mf.COVERAGE),
+            "best_epoch": summary["best_epoch"], "epochs_run": summary["epochs_run"],
+            "best_valid_loss": summary["best_valid_loss"], "best_valid_ppl": summary["best_valid_ppl"],
+            "valid_losses": [e["valid_loss"] for e in epochs], "train_losses": [e["train_loss"] for e in epochs],
+            "train_seconds": summary["train_seconds"],
+            "tokens_per_s": round(sum(speeds) / len(speeds), 1) if speeds else None,
+            "parameters": summary["parameters"], "data": summary["data"], "device": summary.get("device")}
+
+
+@functools.lru_cache(maxsize=1)
+def _machine() -> dict[str, Any]:
+    from s2s_embed.benchmark.provenance import machine
+
+    return machine()
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

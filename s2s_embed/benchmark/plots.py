@@ -1,0 +1,136 @@
+"""PNG plots of an analysed suite (matplotlib, Agg backend: no display needed).
+
+    bleu*.png            BLEU per configuration, mean over seeds with the std as error bars
+    valid_loss*.png      validation loss per epoch, mean over seeds (band: std)
+    learning_curve*.png  BLEU against training pairs per configuration, when the suite has several sizes
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DPI = 120
+
+
+def write_plots(analysis: Mapping[str, Any], out: Path) -> dict[str, list[str]]:
+    """Write every plot into `out`; returns file names by group label (and "learning_curve")."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    groups = analysis["groups"]
+    several = len(groups) > 1
+    written: dict[str, list[str]] = {}
+    for group in groups:
+        suffix = f"_{_slug(group)}" if several else ""
+        files = [f for f in (_bleu_bars(group, out / f"bleu{suffix}.png"),
+                             _valid_loss(group, out / f"valid_loss{suffix}.png")) if f]
+        written[group_label(group)] = files
+    for (dataset, variant), members in _by_size(groups).items():
+        if len(members) > 1:
+            suffix = f"_{dataset}_{variant}" if len(_by_size(groups)) > 1 else ""
+            name = _learning_curve(members, out / f"learning_curve{suffix}.png")
+            if name:
+                written.setdefault("learning_curve", []).append(name)
+    return written
+
+
+def group_label(group: Mapping[str, Any]) -> str:
+    size = f"{group['train_size']:,} training pairs" if group["train_size"] else "all training pairs"
+    return f"{group['dataset']}, {group['variant']}, {size}"
+
+
+def _slug(group: Mapping[str, Any]) -> str:
+    return f"{group['dataset']}_{group['variant']}_{'n' + str(group['train_size']) if group['train_size'] else 'full'}"
+
+
+def _by_size(groups: list[Mapping[str, Any]]) -> dict[tuple[str, str], list[Mapping[str, Any]]]:
+    out: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for g in groups:
+        out.setdefault((g["dataset"], g["variant"]), []).append(g)
+    return out
+
+
+def _bleu_bars(group: Mapping[str, Any], path: Path) -> str | None:
+    import matplotlib.pyplot as plt
+
+    tests = group["test_sets"]
+    if not any(r["n"] for t in tests.values() for r in t["configs"]):
+        return None
+    width = max(5.0, 1.2 + 1.1 * _n_configs(group) * len(tests))
+    fig, axes = plt.subplots(1, len(tests), figsize=(width, 4.0), squeeze=False)
+    for ax, (name, test) in zip(axes[0], tests.items()):
+        rows = [r for r in test["configs"] if r["n"]]
+        means = [r["bleu"]["mean"] for r in rows]
+        errors = [r["bleu"]["std"] or 0.0 for r in rows]
+        colours = ["0.6" if r["baseline"] else "C0" for r in rows]
+        ax.bar(range(len(rows)), means, yerr=errors, capsize=4, color=colours)
+        for i, r in enumerate(rows):
+            if r.get("vs_baseline_bleu", {}).get("significant"):
+                ax.annotate("*", (i, means[i] + errors[i]), ha="center", va="bottom", fontsize=14)
+        ax.set_xticks(range(len(rows)), [r["config"] for r in rows], rotation=30, ha="right")
+        ax.set_title(f"{name} ({test['n_sentences']} sentences)", fontsize=9)
+        ax.set_ylabel("BLEU (mean ± std over seeds)")
+    fig.suptitle(f"{group_label(group)}\n(grey: baseline; *: significant difference)", fontsize=9)
+    return _save(fig, path)
+
+
+def _valid_loss(group: Mapping[str, Any], path: Path) -> str | None:
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    rows = [r for r in group["training"] if r["n"]]
+    if not rows:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for r in rows:
+        curve = r["valid_loss_curve"]
+        ax.plot(curve["epoch"], curve["mean"], marker="o", markersize=3, label=r["config"],
+                linestyle="--" if r["baseline"] else "-")
+        low = [m - (s or 0.0) for m, s in zip(curve["mean"], curve["std"])]
+        high = [m + (s or 0.0) for m, s in zip(curve["mean"], curve["std"])]
+        ax.fill_between(curve["epoch"], low, high, alpha=0.15)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation loss (mean over seeds)")
+    ax.set_title(group_label(group), fontsize=9)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def _learning_curve(groups: list[Mapping[str, Any]], path: Path) -> str | None:
+    import matplotlib.pyplot as plt
+
+    tests = list(groups[0]["test_sets"])
+    fig, axes = plt.subplots(1, len(tests), figsize=(5.5 * len(tests), 3.8), squeeze=False)
+    configs = [r["config"] for r in groups[0]["training"]]
+    for ax, test in zip(axes[0], tests):
+        for config in configs:
+            points = []
+            for g in groups:
+                row = next(r for r in g["test_sets"][test]["configs"] if r["config"] == config)
+                if row["n"] and g["train_pairs"]:
+                    points.append((g["train_pairs"], row["bleu"]["mean"], row["bleu"]["std"] or 0.0))
+            if points:
+                points.sort()
+                ax.errorbar([p[0] for p in points], [p[1] for p in points], yerr=[p[2] for p in points],
+                            marker="o", capsize=3, label=config)
+        ax.set_xscale("log")
+        ax.set_xlabel("training pairs")
+        ax.set_ylabel("BLEU (mean ± std over seeds)")
+        ax.set_title(f"{groups[0]['dataset']}: {test}", fontsize=9)
+        ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def _n_configs(group: Mapping[str, Any]) -> int:
+    return max(2, sum(1 for r in group["training"] if r["n"]))
+
+
+def _save(fig, path: Path) -> str:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path.name

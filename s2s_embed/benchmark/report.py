@@ -1,0 +1,270 @@
+"""The report of a results folder: report.md (for people), report.csv and report.json (for tools), PNG plots.
+
+It reads only the folder (suite.json, results.jsonl, the saved hypotheses and
+test sets), so it can be rewritten at any time, also while a suite is running.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from s2s_embed.benchmark.analysis import analyse, load_suite_info
+from s2s_embed.benchmark.plots import group_label, write_plots
+from s2s_embed.benchmark.store import ResultsFolderError, read_rows
+
+METHOD = """\
+**Primary test: seed spread + paired sentence bootstrap, Welch-Satterthwaite t (it counts seeds).** Each configuration is compared with the baseline `{baseline}` on every test set by
+the difference of its mean corpus score over seeds from the baseline's, with a 95% interval and a p-value from
+`s2s_embed.stats.seed_bootstrap`: the standard error adds the spread between training seeds of both configurations
+(sample variance / number of seeds) to the test-set sampling part, taken from a paired bootstrap over sentences
+({n} resamples, one draw shared by every run); the interval and p use Student's t with Welch-Satterthwaite degrees
+of freedom, since 2-5 seeds give heavy tails. *Why:* differences between embeddings are often about as large as the
+spread between seeds of one configuration. A paired bootstrap on one seed's output measures test-set sampling only,
+so it can call seed luck an effect, and the same pair of configurations can come out "significant" either way
+depending on the seed.
+
+**Correction for several configurations.** p-values are Holm-Bonferroni adjusted across the configurations compared
+with the baseline, separately for each metric, test set and group (dataset, variant, training size). A difference is
+called **significant** only when its 95% interval excludes 0 and its Holm-adjusted p < {alpha}. The intervals
+themselves are per comparison (not adjusted).
+
+**Secondary, labelled "per-seed paired bootstrap".** sacreBLEU's paired bootstrap (Koehn 2004) of seed i of a
+configuration against seed i of the baseline: test-set sampling only, uncorrected, shown for reference; it decides
+nothing. **Perplexity** differences use Welch's t over the per-seed best validation perplexities (Holm-adjusted the
+same way). **Epochs to baseline loss** is the first epoch at which a run's validation loss reaches the baseline's best
+validation loss (the mean over its seeds), averaged over the seeds that reach it (x/n = how many did).
+"""
+
+
+def write_report(out_dir: str | Path, echo=print) -> Path:
+    """Analyse `out_dir` and write report.md, report.csv, report.json and the plots; returns report.md's path."""
+    out = Path(out_dir)
+    suite = load_suite_info(out)
+    found = read_rows(out)
+    analysis = analyse(out, suite, found)
+    try:
+        plots = write_plots(analysis, out)
+    except ImportError:
+        echo("matplotlib is not installed, so the report has no plots: pip install 's2s-embed[plots]'.")
+        plots = {}
+    except OSError as exc:
+        raise ResultsFolderError(f"Cannot write the plots into {out}: {exc.strerror or exc}. Free some space or "
+                                 f"make the folder writable, then run the report again.") from None
+    analysis["plots"] = plots
+    _write(out / "report.json", json.dumps(analysis, indent=2, ensure_ascii=False) + "\n")
+    _write(out / "report.csv", _csv(analysis))
+    path = out / "report.md"
+    _write(path, markdown(analysis, plots))
+    echo(f"Report: {path} (and report.csv, report.json, {sum(len(v) for v in plots.values())} plots)")
+    return path
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def markdown(a: Mapping[str, Any], plots: Mapping[str, list[str]]) -> str:
+    suite = a["suite"]
+    lines = [f"# Benchmark `{suite['name']}`", ""]
+    if suite.get("description"):
+        lines += [suite["description"].strip(), ""]
+    lines += _header(a) + ["## How differences are tested", "",
+                          METHOD.format(baseline=suite["baseline"], n=suite["bootstrap_samples"], alpha=suite["alpha"])]
+    for group in a["groups"]:
+        lines += _group_section(group, plots.get(group_label(group), []))
+    for name in plots.get("learning_curve", []):
+        lines += ["## Learning curve", "", f"![BLEU against training pairs]({name})", ""]
+    if a["failed"]:
+        lines += ["## Failed cells", "", "Rerun the same command to retry them.", "", "| cell | error |", "| --- | --- |"]
+        lines += [f"| {f['cell_id']} | {_cell_text(f['error'])} |" for f in a["failed"]] + [""]
+    if a["ignored_lines"]:
+        lines += ["## Ignored lines of results.jsonl", ""] + [f"- {note}" for note in a["ignored_lines"]] + [""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _header(a: Mapping[str, Any]) -> list[str]:
+    suite, prov, counts = a["suite"], a["provenance"], a["counts"]
+    machine = prov.get("machine") or {}
+    decode = prov.get("decode") or {}
+    beam = decode.get("beam_size", 1)
+    lines = [f"- Suite: `{suite['source']}`; baseline **{suite['baseline']}**; seeds {', '.join(map(str, suite['seeds']))}.",
+             f"- Cells: {counts['cells']} ({counts['ok']} ok, {counts['failed']} failed, {counts['not_run']} not run).",
+             f"- Decoding: {'greedy' if beam == 1 else f'beam {beam}'}, at most {decode.get('max_len', '?')} tokens."]
+    if prov:
+        dirty = " (with uncommitted changes)" if prov.get("dirty") else ""
+        lines += [f"- Code: commit `{prov.get('commit') or 'unknown'}`{dirty}; s2s-embed {machine.get('s2s_embed')}, "
+                  f"torch {machine.get('torch')}, sacreBLEU {machine.get('sacrebleu')}.",
+                  f"- Machine: {machine.get('cpu_model') or machine.get('machine')}, {machine.get('cpu_count')} CPUs, "
+                  f"{machine.get('memory_gb')} GB, {machine.get('platform')}"
+                  f"{', GPU ' + machine['cuda'] if machine.get('cuda') else ''}."]
+    signature = _first_signatures(a)
+    if signature:
+        lines.append(f"- Scores: sacreBLEU `{signature.get('bleu')}` and `{signature.get('chrf')}`; "
+                     "\"tok. lc BLEU\" is the PyTorch tutorials' tokenised lowercased BLEU, not comparable with sacreBLEU.")
+    return lines + [""]
+
+
+def _first_signatures(a: Mapping[str, Any]) -> dict | None:
+    for group in a["groups"]:
+        for test in group["test_sets"].values():
+            for row in test["configs"]:
+                if row["n"]:
+                    return row["signatures"]
+    return None
+
+
+def _group_section(group: Mapping[str, Any], plots: list[str]) -> list[str]:
+    lines = [f"## {group_label(group)}", ""]
+    for name, test in group["test_sets"].items():
+        lines += [f"### Test set `{name}` ({test['n_sentences']:,} sentences)", "",
+                  "| configuration | seeds | BLEU | chrF | tok. lc BLEU | ΔBLEU [95% CI] | p (Holm) | significant "
+                  "| ΔchrF [95% CI] | p (Holm) | significant | per-seed paired bootstrap p, BLEU (secondary, uncorrected) |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: | :---: | --- |"]
+        lines += [_score_row(r) for r in test["configs"]] + [""]
+    lines += ["### Training", "",
+              "| configuration | best valid ppl | Δppl [95% CI] | p (Holm) | epochs to baseline loss | best epoch "
+              "| train time (s) | tokens/s | parameters |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [_training_row(r) for r in group["training"]] + [""]
+    lines += ["### Coverage of the vocabulary by pretrained vectors", "",
+              "| configuration | source embedding | source types | source tokens | target embedding | target types "
+              "| target tokens |", "| --- | --- | ---: | ---: | --- | ---: | ---: |"]
+    lines += [_coverage_row(r) for r in group["coverage"]] + [""]
+    lines += [f"![{name}]({name})" for name in plots]
+    return lines + [""]
+
+
+def _score_row(r: Mapping[str, Any]) -> str:
+    name = f"**{r['config']}** (baseline)" if r["baseline"] else r["config"]
+    cells = [name, str(r["n"]), _ms(r["bleu"]), _ms(r["chrf"]), _ms(r["bleu_tok_lc"])]
+    if r["baseline"] or not r["n"]:
+        cells += ["–"] * 6 + ["–"]
+    else:
+        for metric in ("bleu", "chrf"):
+            cells += _test_cells(r.get(f"vs_baseline_{metric}", {}))
+        per_seed = r.get("per_seed_bleu", {})
+        cells.append(", ".join(f"s{seed}: {_p(res['p_value'])} ({res['delta']:+.2f})" if "p_value" in res else f"s{seed}: n/a"
+                               for seed, res in per_seed.items()) or "–")
+    return "| " + " | ".join(cells) + " |"
+
+
+def _training_row(r: Mapping[str, Any]) -> str:
+    name = f"**{r['config']}** (baseline)" if r["baseline"] else r["config"]
+    reach = r["epochs_to_baseline_loss"]
+    if not r["n"] or reach["target_loss"] is None:
+        speed = "–"
+    elif reach["reached"]:
+        speed = f"{reach['mean']:.1f} ({reach['reached']}/{reach['n']})"
+    else:
+        speed = f"not reached (0/{reach['n']})"
+    test = [] if r["baseline"] or not r["n"] else _test_cells(r.get("vs_baseline_ppl", {}))[:2]
+    params = f"{r['parameters']:,}" if r["parameters"] else "–"
+    return "| " + " | ".join([name, _ms(r["best_valid_ppl"]), *(test or ["–", "–"]), speed, _ms(r["best_epoch"], 1),
+                              _ms(r["train_seconds"], 1), _ms(r["tokens_per_s"], 0), params]) + " |"
+
+
+def _coverage_row(r: Mapping[str, Any]) -> str:
+    cells = [r["config"]]
+    for side in ("source", "target"):
+        s = r[side]
+        cells += [f"{s['plugin']} ({s['package']} {s['version']})".replace(" )", ")"), _pct(s["types"]), _pct(s["tokens"])]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _test_cells(result: Mapping[str, Any]) -> list[str]:
+    if "p_value" not in result:
+        note = result.get("note", "not tested")
+        return [f"n/a ({_cell_text(note)[:80]})", "–", "–"]
+    p = result.get("p_holm", result["p_value"])
+    return [f"{result['delta']:+.2f} [{result['ci_low']:+.2f}, {result['ci_high']:+.2f}]", _p(p),
+            "**yes**" if result.get("significant") else "no"]
+
+
+def _ms(d: Mapping[str, Any] | None, digits: int = 2) -> str:
+    if not d or d.get("mean") is None:
+        return "–"
+    if d.get("std") is None:
+        return f"{d['mean']:.{digits}f} (1 seed)"
+    return f"{d['mean']:.{digits}f} ± {d['std']:.{digits}f}"
+
+
+def _p(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _pct(ratio: float | None) -> str:
+    return "–" if ratio is None else f"{100 * ratio:.1f}%"
+
+
+def _cell_text(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+# ---------------------------------------------------------------- CSV
+
+
+CSV_COLUMNS = [
+    "dataset", "variant", "train_size", "train_pairs", "test_set", "config", "baseline", "n_seeds", "seeds",
+    "bleu_mean", "bleu_std", "chrf_mean", "chrf_std", "bleu_tok_lc_mean", "bleu_tok_lc_std",
+    "delta_bleu", "delta_bleu_ci_low", "delta_bleu_ci_high", "p_bleu", "p_bleu_holm", "significant_bleu",
+    "delta_chrf", "delta_chrf_ci_low", "delta_chrf_ci_high", "p_chrf", "p_chrf_holm", "significant_chrf",
+    "per_seed_p_bleu", "per_seed_p_chrf", "best_valid_ppl_mean", "best_valid_ppl_std", "delta_ppl",
+    "delta_ppl_ci_low", "delta_ppl_ci_high", "p_ppl_holm", "epochs_to_baseline_loss", "reached_baseline_loss",
+    "best_epoch_mean", "train_seconds_mean", "tokens_per_s_mean", "parameters",
+    "source_plugin", "source_types_covered", "source_tokens_covered",
+    "target_plugin", "target_types_covered", "target_tokens_covered",
+]
+
+
+def _csv(a: Mapping[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for group in a["groups"]:
+        training = {r["config"]: r for r in group["training"]}
+        coverage = {r["config"]: r for r in group["coverage"]}
+        for test, result in group["test_sets"].items():
+            for row in result["configs"]:
+                writer.writerow(_csv_row(group, test, row, training[row["config"]], coverage.get(row["config"])))
+    return buffer.getvalue()
+
+
+def _csv_row(group, test, row, train, cover) -> dict[str, Any]:
+    out: dict[str, Any] = {"dataset": group["dataset"], "variant": group["variant"], "train_size": group["train_size"],
+                           "train_pairs": group["train_pairs"], "test_set": test, "config": row["config"],
+                           "baseline": row["baseline"], "n_seeds": row["n"], "seeds": " ".join(map(str, row["seeds"]))}
+    for score in ("bleu", "chrf", "bleu_tok_lc"):
+        out[f"{score}_mean"], out[f"{score}_std"] = row[score]["mean"], row[score]["std"]
+    for metric in ("bleu", "chrf"):
+        result = row.get(f"vs_baseline_{metric}", {})
+        out[f"delta_{metric}"], out[f"p_{metric}"] = result.get("delta"), result.get("p_value")
+        out[f"delta_{metric}_ci_low"], out[f"delta_{metric}_ci_high"] = result.get("ci_low"), result.get("ci_high")
+        out[f"p_{metric}_holm"], out[f"significant_{metric}"] = result.get("p_holm"), result.get("significant")
+        out[f"per_seed_p_{metric}"] = " ".join(f"{s}:{r['p_value']:.4g}" for s, r in row.get(f"per_seed_{metric}", {}).items()
+                                               if "p_value" in r)
+    ppl = train.get("vs_baseline_ppl", {})
+    out.update(best_valid_ppl_mean=train["best_valid_ppl"]["mean"], best_valid_ppl_std=train["best_valid_ppl"]["std"],
+               delta_ppl=ppl.get("delta"), delta_ppl_ci_low=ppl.get("ci_low"), delta_ppl_ci_high=ppl.get("ci_high"),
+               p_ppl_holm=ppl.get("p_holm"), epochs_to_baseline_loss=train["epochs_to_baseline_loss"]["mean"],
+               reached_baseline_loss=f"{train['epochs_to_baseline_loss']['reached']}/{train['n']}",
+               best_epoch_mean=train["best_epoch"]["mean"], train_seconds_mean=train["train_seconds"]["mean"],
+               tokens_per_s_mean=train["tokens_per_s"]["mean"], parameters=train["parameters"])
+    for side in ("source", "target"):
+        s = (cover or {}).get(side, {})
+        out[f"{side}_plugin"] = s.get("plugin")
+        out[f"{side}_types_covered"], out[f"{side}_tokens_covered"] = s.get("types"), s.get("tokens")
+    return out
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ResultsFolderError(f"Cannot write {path}: {exc.strerror or exc}. Free some space or make "
+                                 f"{path.parent} writable, then run the report again.") from None

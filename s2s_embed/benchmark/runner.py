@@ -1,0 +1,187 @@
+"""Run a suite: check it all, skip the finished cells, run the others, record each one the moment it ends.
+
+    OUT/suite.json           the grid and its settings, for the report
+    OUT/results.jsonl        one row per finished cell, ok or failed (store.py)
+    OUT/runs/<cell id>/      each cell's model folder (kept, to evaluate later) and hyps.<test set>.txt
+    OUT/logs/<cell id>.log   what its training printed
+    OUT/testsets/            the test sets' sources and references
+
+Rerunning the same command resumes: cells with an "ok" row are skipped; failed
+cells, cells cut off by a partial last line, and cells never finished run
+again (an interrupted training continues from its last epoch).
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+from s2s_embed import model_folder as mf
+from s2s_embed.benchmark import store
+from s2s_embed.benchmark.cell import CellTask, cell_threads, init_worker, run_cell
+from s2s_embed.benchmark.provenance import commit
+from s2s_embed.benchmark.report import write_report
+from s2s_embed.benchmark.suite import Cell, load_suite
+from s2s_embed.benchmark.testsets import TestSet, check_corpora, load_test_sets, write_test_sets
+from s2s_embed.errors import ConfigError
+
+
+def run_suite(suite: str | Path, out_dir: str | Path, workers: int = 1, echo=print,
+              overrides: Sequence[str] = ()) -> Path:
+    """Run (or resume) `suite`, a built-in name or a TOML file, into `out_dir`; returns the report's path.
+
+    `overrides` are `key=value` items applied to the suite file before it is
+    checked, e.g. "base.train.epochs=2" or "suite.seeds=[1]".
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"--workers = {workers!r} must be a whole number >= 1.")
+    spec = load_suite(suite, overrides)
+    out = Path(out_dir)
+    store.check_writable(out)
+    found = store.read_rows(out, repair=True)
+    for note in found.ignored:
+        echo(note)
+    cells = spec.cells()
+    finished = found.finished()
+    _check_same_configs(cells, finished, out)
+    check_corpora(spec)
+    tests = load_test_sets(spec)
+    _check_same_test_sets(cells, finished, tests, out)
+    try:
+        write_test_sets(tests, out)
+        mf.write_json(out / "suite.json", spec.to_dict())
+    except OSError as exc:
+        raise store.ResultsFolderError(f"Cannot write into the results folder {out}: {exc}. Free some space or "
+                                       f"choose another --out.") from None
+    todo = [c for c in cells if c.id not in finished]
+    echo(f"Suite '{spec.name}': {len(cells)} cells, {len(cells) - len(todo)} already finished in {out}, "
+         f"{len(todo)} to run{f' on {workers} workers' if workers > 1 and todo else ''}.")
+    context = {"suite": spec.name, **commit()}
+    tasks = [CellTask(c, out / "runs" / c.id, out / "logs" / f"{c.id}.log", tests[c.dataset], context) for c in todo]
+    progress = Progress(len(tasks), echo)
+    outcomes = {"ok": 0, "failed": 0}
+    for task, row in _execute(tasks, workers, progress):
+        store.append_row(out, row)
+        if row["status"] == "ok" and not spec.settings.keep_checkpoints:
+            (task.folder / mf.CHECKPOINT).unlink(missing_ok=True)
+        outcomes[row["status"]] += 1
+        progress.finished(row)
+    if outcomes["failed"]:
+        echo(f"{outcomes['failed']} cell(s) failed (errors in {out / store.RESULTS} and the report); "
+             f"run the same command again to retry them.")
+    return write_report(out, echo)
+
+
+def _execute(tasks: list[CellTask], workers: int, progress: Progress) -> Iterator[tuple[CellTask, dict]]:
+    """Each task with its row, in order in this process, or as they finish in a pool of `workers` processes."""
+    if workers == 1 or len(tasks) <= 1:
+        for task in tasks:
+            progress.starting(task.cell)
+            with cell_threads():
+                row = run_cell(task)
+            yield task, row
+        return
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=multiprocessing.get_context("spawn"),
+                               initializer=init_worker)
+    try:
+        futures = {pool.submit(run_cell, task): task for task in tasks}
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                row = future.result()
+            except Exception as exc:  # the worker process died (killed, out of memory): record it, go on
+                row = _lost_row(task, exc)
+            yield task, row
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _lost_row(task: CellTask, exc: BaseException) -> dict[str, Any]:
+    cell = task.cell
+    return {**task.context, "cell_id": cell.id, "config_name": cell.config, "dataset": cell.dataset,
+            "variant": cell.variant, "train_size": cell.train_size, "seed": cell.seed,
+            "config": cell.with_out_dir(task.folder).to_dict(), "status": "failed",
+            "error": f"the worker process running this cell died: {type(exc).__name__}: {exc} (out of memory? killed? "
+                     f"A script that calls run_suite with workers > 1 needs `if __name__ == '__main__':`.)",
+            "traceback": "",
+            "model_folder": f"runs/{cell.id}"}
+
+
+def _check_same_configs(cells: list[Cell], finished: dict[str, dict], out: Path) -> None:
+    """A finished cell counts only if it ran the config the suite now gives it."""
+    for cell in cells:
+        row = finished.get(cell.id)
+        if row is None:
+            continue
+        wanted, saved = _comparable(cell.cfg.to_dict()), _comparable(row.get("config", {}))
+        if wanted != saved:
+            raise ConfigError(f"Cell {cell.id} in {out / store.RESULTS} was run with another config "
+                              f"({_diff(saved, wanted)}). Run the suite as it was, use another --out, or delete "
+                              f"that cell's rows from {store.RESULTS} to run it again.")
+
+
+def _check_same_test_sets(cells: list[Cell], finished: dict[str, dict], tests: dict[str, tuple[TestSet, ...]],
+                          out: Path) -> None:
+    """A finished cell counts only if it was scored on the test sets the suite now gives (test_size included)."""
+    for cell in cells:
+        row = finished.get(cell.id)
+        if row is None:
+            continue
+        wanted = {t.name: t.digest for t in tests[cell.dataset]}
+        saved = {name: scores.get("digest") for name, scores in row.get("test", {}).items()}
+        if wanted != saved:
+            raise ConfigError(f"Cell {cell.id} in {out / store.RESULTS} was scored on other test sets "
+                              f"({', '.join(sorted(saved))}, or other sentences) than the suite now gives "
+                              f"({', '.join(sorted(wanted))}). Run the suite as it was, or use another --out.")
+
+
+def _comparable(cfg: dict) -> dict:
+    cfg = json.loads(json.dumps(cfg))
+    cfg.get("train", {}).pop("out_dir", None)  # the folder may have moved
+    return cfg
+
+
+def _diff(saved: dict, wanted: dict) -> str:
+    changes = []
+    for section in sorted(set(saved) | set(wanted)):
+        a, b = saved.get(section, {}), wanted.get(section, {})
+        for key in sorted(set(a) | set(b)) if isinstance(a, dict) and isinstance(b, dict) else [""]:
+            old, new = (a.get(key), b.get(key)) if key else (a, b)
+            if old != new:
+                changes.append(f"{section}.{key}: {old!r} -> {new!r}" if key else f"{section}: {old!r} -> {new!r}")
+    return "; ".join(changes[:4])
+
+
+class Progress:
+    """'cell k/n <id> ...' lines with an ETA from the mean time per finished cell."""
+
+    def __init__(self, total: int, echo):
+        self.total, self.echo = total, echo
+        self.started, self.count = time.perf_counter(), 0
+
+    def starting(self, cell: Cell) -> None:
+        self.echo(f"cell {self.count + 1}/{self.total} {cell.id} ...")
+
+    def finished(self, row: dict[str, Any]) -> None:
+        self.count += 1
+        elapsed = time.perf_counter() - self.started
+        left = self.total - self.count
+        eta = f"ETA {_duration(elapsed / self.count * left)}" if left else f"all done in {_duration(elapsed)}"
+        if row["status"] == "ok":
+            first = next(iter(row["test"].items()), None)
+            what = f"ok, BLEU {first[1]['bleu']:.2f} on {first[0]}" if first else "ok"
+        else:
+            what = f"FAILED: {' '.join(row['error'].split())[:200]}"
+        self.echo(f"cell {self.count}/{self.total} {row['cell_id']}: {what} "
+                  f"({_duration(row.get('cell_seconds', 0))}); {eta}")
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

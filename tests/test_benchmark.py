@@ -1,0 +1,384 @@
+"""The benchmark suite machinery: the smoke suite end to end, resume, failures, bad suites, unwritable folders."""
+import errno
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from s2s_embed.benchmark import builtin_suites, load_suite, run_suite, store, write_report
+from s2s_embed.embeddings import register, unregister
+from s2s_embed.errors import ConfigError, S2SError
+
+
+def _rows(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def _started(lines: list[str]) -> list[str]:
+    """The cell ids the runner started, from its 'cell k/n <id> ...' progress lines."""
+    return [line.split()[2] for line in lines if line.startswith("cell ") and line.endswith(" ...")]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("S2S_EMBED_CACHE", str(tmp_path / "cache"))  # trained word2vec vectors stay in the test
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory) -> dict:
+    """The smoke suite, run once through run_suite."""
+    out = tmp_path_factory.mktemp("smoke") / "results"
+    lines: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("S2S_EMBED_CACHE", str(out.parent / "cache"))
+        report = run_suite("smoke", out, echo=lines.append)
+    return {"out": out, "report": report, "lines": lines}
+
+
+# ---------------------------------------------------------------- the smoke suite end to end
+
+
+def test_smoke_suite_records_one_row_per_cell(smoke):
+    rows = _rows(smoke["out"])
+    suite = load_suite("smoke")
+    assert sorted(r["cell_id"] for r in rows) == sorted(c.id for c in suite.cells())
+    for row in rows:
+        assert row["status"] == "ok"
+        scores = row["test"]["synthetic"]
+        assert 0 <= scores["bleu"] <= 100 and 0 <= scores["chrf"] <= 100
+        assert scores["bleu_signature"]["metric"] == "BLEU" and "version" in scores["bleu_signature"]
+        assert scores["n_sentences"] == 100
+        assert row["config"]["train"]["seed"] == row["seed"]
+        assert row["embeddings"]["source"]["name"] == row["config_name"]  # plugin name, package, version
+        assert row["embeddings"]["source"]["version"]
+        assert len(row["valid_losses"]) == row["epochs_run"] == 3
+        assert row["parameters"] > 0 and row["train_seconds"] > 0 and row["tokens_per_s"] > 0
+        assert "commit" in row and "dirty" in row and row["machine"]["cpu_count"]
+        folder = smoke["out"] / row["model_folder"]
+        assert (folder / "model.pt").is_file() and not (folder / "last.pt").exists()
+        assert len((folder / "hyps.synthetic.txt").read_text(encoding="utf-8").splitlines()) == 100
+    w2v = next(r for r in rows if r["config_name"] == "word2vec")
+    assert w2v["coverage"]["source"]["types"]["ratio"] == 1.0  # vectors trained on the corpus cover it all
+    assert next(r for r in rows if r["config_name"] == "random")["coverage"]["source"] is None
+
+
+def test_smoke_report_shows_means_differences_tests_and_coverage(smoke):
+    text = smoke["report"].read_text(encoding="utf-8")
+    assert smoke["report"] == smoke["out"] / "report.md"
+    assert "Primary test: seed spread + paired sentence bootstrap" in text  # the test used, and why
+    assert "Holm-Bonferroni adjusted across the configurations" in text  # the correction
+    w2v = next(line for line in text.splitlines() if line.startswith("| word2vec | 2 |"))
+    cells = [c.strip() for c in w2v.strip("|").split("|")]
+    assert "±" in cells[2] and "±" in cells[3]  # BLEU and chrF mean ± std over the 2 seeds
+    assert cells[5].count("[") == 1 and cells[5].count(",") == 1  # ΔBLEU [low, high]
+    assert cells[6].replace("<", "").replace(".", "").isdigit()  # Holm-adjusted p
+    assert cells[7] in ("no", "**yes**")
+    assert "s1:" in cells[11] and "s2:" in cells[11]  # per-seed paired bootstrap, the secondary column
+    assert "| word2vec | word2vec (s2s-embed" in text and "100.0%" in text  # coverage
+    assert "epochs to baseline loss" in text and "best valid ppl" in text
+    assert list(smoke["out"].glob("*.png"))
+    data = json.loads((smoke["out"] / "report.json").read_text(encoding="utf-8"))
+    row = next(r for r in data["groups"][0]["test_sets"]["synthetic"]["configs"] if r["config"] == "word2vec")
+    result = row["vs_baseline_bleu"]
+    assert result["ci_low"] <= result["delta"] <= result["ci_high"]
+    assert result["significant"] == ((result["ci_low"] > 0 or result["ci_high"] < 0) and result["p_holm"] < 0.05)
+    header = (smoke["out"] / "report.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "delta_bleu_ci_low" in header and "p_bleu_holm" in header and "source_types_covered" in header
+
+
+def test_progress_counts_cells_with_an_eta(smoke):
+    done = [line for line in smoke["lines"] if line.startswith("cell ") and ": ok" in line]
+    assert len(done) == 4 and "cell 1/4" in done[0] and "ETA" in done[0] and "all done" in done[-1]
+
+
+# ---------------------------------------------------------------- resume
+
+
+def test_rerun_skips_finished_cells_and_reruns_a_deleted_or_partial_row(smoke, tmp_path):
+    out = tmp_path / "results"
+    shutil.copytree(smoke["out"], out)
+    rows = _rows(out)
+    deleted, partial = rows[1], rows[3]
+    kept = [r for r in rows if r not in (deleted, partial)]
+    text = "".join(json.dumps(r) + "\n" for r in kept) + json.dumps(partial)[:150]  # killed mid-write
+    (out / "results.jsonl").write_text(text, encoding="utf-8")
+    lines: list[str] = []
+    run_suite("smoke", out, echo=lines.append)
+    assert sorted(_started(lines)) == sorted([deleted["cell_id"], partial["cell_id"]])
+    assert any("partial line" in line and partial["cell_id"] in line for line in lines)
+    after = _rows(out)  # every line parses again
+    assert [r["finished_at"] for r in after[:2]] == [r["finished_at"] for r in kept]
+    assert sorted(r["cell_id"] for r in after) == sorted(r["cell_id"] for r in rows)
+
+    lines.clear()
+    run_suite("smoke", out, echo=lines.append)
+    assert _started(lines) == [] and "0 to run" in lines[0]
+
+
+def test_rerun_with_another_config_is_refused(smoke, tmp_path):
+    out = tmp_path / "results"
+    shutil.copytree(smoke["out"], out)
+    with pytest.raises(ConfigError, match=r"was run with another config \(model.hidden_size: 64 -> 48"):
+        run_suite("smoke", out, overrides=["base.model.hidden_size=48"])
+    with pytest.raises(ConfigError, match=r"was scored on other test sets"):
+        run_suite("smoke", out, overrides=["suite.test_size=50"])
+
+
+# ---------------------------------------------------------------- a crashing cell
+
+
+SUITE = """
+[suite]
+name = "tiny"
+baseline = "random"
+seeds = [1]
+test_sets = ["synthetic"]
+test_size = 20
+bootstrap_samples = 100
+[base.data]
+corpus = "synthetic"
+synthetic_size = 200
+min_freq = 1
+[base.model]
+hidden_size = 16
+num_layers = 1
+[base.train]
+epochs = 1
+batch_size = 32
+device = "cpu"
+[base.decode]
+max_len = 10
+[[configs]]
+name = "random"
+source = {name = "random", dim = 16}
+target = {name = "random", dim = 16}
+"""
+
+
+def _tiny(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(SUITE + extra, encoding="utf-8")
+    return path
+
+
+def boom(ctx, size: int = 16):
+    """Raises when it builds: a plugin that crashes its cell."""
+    raise RuntimeError("boom: this plugin always fails")
+
+
+def works(ctx, size: int = 16):
+    """Random vectors for every word: the same plugin, repaired."""
+    import numpy as np
+
+    keys = list(ctx.vocab.tokens)
+    return keys, np.random.default_rng(0).normal(size=(len(keys), size)).astype("float32")
+
+
+def test_crashing_cell_is_recorded_and_the_suite_goes_on_then_reruns(tmp_path):
+    suite = _tiny(tmp_path, '[[configs]]\nname = "boom"\nsource = {name = "boom", dim = 16}\n'
+                            'target = {name = "random", dim = 16}\n')
+    out = tmp_path / "results"
+    register("boom", boom, replace=True)
+    try:
+        lines: list[str] = []
+        report = run_suite(suite, out, echo=lines.append)
+        rows = {r["config_name"]: r for r in _rows(out)}
+        assert rows["random"]["status"] == "ok"
+        assert rows["boom"]["status"] == "failed" and "boom: this plugin always fails" in rows["boom"]["error"]
+        assert "RuntimeError" in rows["boom"]["traceback"]
+        assert any("FAILED" in line for line in lines)
+        assert "## Failed cells" in report.read_text(encoding="utf-8")
+
+        register("boom", works, replace=True)
+        lines.clear()
+        run_suite(suite, out, echo=lines.append)
+        assert _started(lines) == [rows["boom"]["cell_id"]]  # failed cells run again, finished ones do not
+        assert [r["status"] for r in _rows(out)] == ["ok", "failed", "ok"]
+        assert "## Failed cells" not in (out / "report.md").read_text(encoding="utf-8")
+    finally:
+        unregister("boom")
+
+
+def test_a_training_interrupted_midway_continues_from_its_last_epoch(tmp_path, monkeypatch):
+    import s2s_embed.train as training
+
+    suite = _tiny(tmp_path).read_text(encoding="utf-8").replace("epochs = 1", "epochs = 2")
+    path = tmp_path / "two_epochs.toml"
+    path.write_text(suite, encoding="utf-8")
+    out = tmp_path / "results"
+    real, calls = training.evaluate_loss, []
+
+    def stop_in_epoch_two(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C after epoch 1 was saved
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "evaluate_loss", stop_in_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        run_suite(path, out, echo=lambda *a: None)
+    folder = out / "runs" / "synthetic-en-fr.base.full.random.s1"
+    first_epoch = (folder / "metrics.jsonl").read_text(encoding="utf-8")
+    assert not (out / "results.jsonl").exists() and len(first_epoch.splitlines()) == 1
+
+    monkeypatch.setattr(training, "evaluate_loss", real)
+    run_suite(path, out, echo=lambda *a: None)
+    assert [r["status"] for r in _rows(out)] == ["ok"] and _rows(out)[0]["epochs_run"] == 2
+    assert (folder / "metrics.jsonl").read_text(encoding="utf-8").startswith(first_epoch)
+    assert "resuming the interrupted training" in (out / "logs" / f"{folder.name}.log").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- bad suites, rejected before training
+
+
+@pytest.mark.parametrize("extra, message", [
+    ('[[configs]]\nname = "g"\nsource = {name = "glve", dim = 16}\ntarget = {name = "random", dim = 16}\n',
+     r"Unknown embedding 'glve'. Available: .*glove.*random.*Did you mean 'glove'"),
+    ('[[configs]]\nname = "r"\nsource = {name = "random", dim = 16, int = "normal"}\ntarget = {name = "random"}\n',
+     r"source.int is not an option of embedding 'random'.*Its options: init, scale"),
+    ('[[datasets]]\nname = "other"\ncorpus = "synthetc"\n',
+     r"data.corpus = 'synthetc' is not valid. Choose one of: synthetic, multi30k, files, tsv"),
+    ('[[datasets]]\nname = "m30k"\ncorpus = "multi30k"\ntest_sets = ["test_2018"]\n',
+     r"'test_2018' is not a test set of corpus 'multi30k'. Available: val, test_2016_flickr, test_2017_flickr"),
+    ('[[datasets]]\nname = "m30k"\ncorpus = "multi30k"\nlanguage = "de"\n', r"Unknown key 'language' in .*\[\[datasets\]\].*src_lang"),
+    ('[[variants]]\nname = "big"\nmodel = {hiden_size = 64}\n', r"Unknown key 'hiden_size'.*Did you mean 'hidden_size'"),
+])
+def test_bad_suites_are_rejected_before_training_with_the_valid_values(tmp_path, extra, message):
+    out = tmp_path / "results"
+    with pytest.raises(ConfigError, match=message):
+        run_suite(_tiny(tmp_path, extra), out)
+    assert not (out / "runs").exists() and not (out / "results.jsonl").exists()
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("seeds = [1]", "seeds = [1]\nrepeats = 3"), r"Unknown key 'repeats' in .*\[suite\]. Valid keys: name, baseline, seeds"),
+    (('baseline = "random"', 'baseline = "rand"'), r"Unknown configuration 'rand'. Available: random"),
+    (("hidden_size = 16", "hidden_size = 16\nsize = 3"), r"Unknown key 'size' in \[model\]. Valid keys: hidden_size"),
+    (("seeds = [1]", "seeds = []"), r"seeds is empty"),
+    (('device = "cpu"', 'device = "cpu"\nseed = 4'), r"seed: each cell's seed comes from \[suite\] seeds"),
+])
+def test_bad_suite_settings_are_named(tmp_path, edit, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(SUITE.replace(*edit), encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_suite(path)
+
+
+def test_unknown_suite_lists_the_built_ins():
+    assert {"smoke", "quick", "multi30k-en-fr", "low-resource"} <= set(builtin_suites())
+    with pytest.raises(ConfigError, match=r"Suite 'smok' is neither a built-in suite nor a file. Built-in suites: "
+                                          r"low-resource, multi30k-en-fr, quick, smoke.*Did you mean 'smoke'"):
+        run_suite("smok", "unused")
+
+
+def test_every_built_in_suite_is_valid():
+    for name in builtin_suites():
+        suite = load_suite(name)
+        cells = suite.cells()
+        assert len({c.id for c in cells}) == len(cells)
+        assert suite.settings.baseline in {c.config for c in cells}
+    assert len(load_suite("quick").cells()) == 18 and len(load_suite("low-resource").cells()) == 24
+    multi30k = load_suite("multi30k-en-fr")
+    assert [t.name for t in multi30k.datasets[0].test_sets] == ["test_2016_flickr", "test_2017_flickr"]
+    assert {(c.cfg.embeddings.source.dim, c.cfg.embeddings.target.dim) for c in multi30k.cells()} == {(50, 300)}
+
+
+# ---------------------------------------------------------------- folders that cannot be written
+
+
+def test_results_folder_under_a_file_is_a_clear_error(tmp_path):
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    out = tmp_path / "file" / "results"
+    with pytest.raises(store.ResultsFolderError, match=rf"Cannot write the results folder {out}.*another --out"):
+        run_suite(_tiny(tmp_path), out)
+
+
+def test_read_only_results_folder_is_a_clear_error(tmp_path, monkeypatch):
+    def read_only(path):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(store, "_probe", read_only)  # chmod does not stop root, so simulate the file system
+    out = tmp_path / "results"
+    with pytest.raises(store.ResultsFolderError, match=rf"Cannot write the results folder {out}: Read-only file system"):
+        run_suite(_tiny(tmp_path), out)
+    assert not (out / "runs").exists()
+
+
+def test_full_disk_while_appending_names_the_folder(tmp_path, monkeypatch):
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "_write", full)
+    out = tmp_path / "results"
+    with pytest.raises(store.ResultsFolderError, match=rf"No space left on device.*{out} is read-only or full.*resume"):
+        run_suite(_tiny(tmp_path), out)
+
+
+def test_report_only_needs_a_results_folder(tmp_path):
+    with pytest.raises(ConfigError, match="holds no benchmark results"):
+        write_report(tmp_path)
+
+
+# ---------------------------------------------------------------- a grid over training sizes, in a process pool
+
+
+FILES_SUITE = """
+[suite]
+baseline = "random"
+seeds = [1]
+train_sizes = [500, 1000]
+test_sets = [{{name = "tiny", src = "{test[0]}", ref = "{test[1]}"}}]
+bootstrap_samples = 100
+[base.data]
+corpus = "files"
+train_src = "{train[0]}"
+train_trg = "{train[1]}"
+valid_src = "{valid[0]}"
+valid_trg = "{valid[1]}"
+min_freq = 1
+[base.model]
+hidden_size = 16
+num_layers = 1
+[base.train]
+epochs = 1
+batch_size = 32
+device = "cpu"
+[[configs]]
+name = "random"
+source = {{name = "random", dim = 16}}
+target = {{name = "random", dim = 16}}
+[[configs]]
+name = "uniform"
+source = {{name = "random", dim = 16, init = "uniform"}}
+target = {{name = "random", dim = 16, init = "uniform"}}
+"""
+
+
+def test_train_sizes_in_a_process_pool_give_a_learning_curve(tmp_path, tiny_task):
+    path = tmp_path / "sizes.toml"
+    path.write_text(FILES_SUITE.format(**tiny_task), encoding="utf-8")
+    out = tmp_path / "results"
+    run_suite(path, out, workers=2, echo=lambda *a: None)
+    rows = _rows(out)
+    assert sorted((r["train_size"], r["config_name"], r["status"]) for r in rows) == [
+        (500, "random", "ok"), (500, "uniform", "ok"), (1000, "random", "ok"), (1000, "uniform", "ok")]
+    assert all(r["data"]["train_pairs"] == r["train_size"] for r in rows)
+    assert all(r["machine"]["torch_threads"] == 1 for r in rows)  # one thread per worker
+    assert all(r["test"]["tiny"]["n_sentences"] == len(tiny_task["test_pairs"]) for r in rows)
+    assert (out / "learning_curve.png").is_file()
+    assert {p.name for p in out.glob("bleu_*.png")} == {"bleu_files-en-fr_base_n500.png",
+                                                         "bleu_files-en-fr_base_n1000.png"}
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "## files-en-fr, base, 500 training pairs" in text and "## files-en-fr, base, 1,000 training pairs" in text
+    assert "n/a (needs at least 2 seeds of both" in text  # one seed: no test that counts seeds, and it says so
+
+
+def test_a_missing_corpus_file_stops_the_suite_before_training(tmp_path, tiny_task):
+    path = tmp_path / "files.toml"
+    path.write_text(FILES_SUITE.format(**{**tiny_task, "valid": (tmp_path / "nope.en", tmp_path / "nope.fr")}),
+                    encoding="utf-8")
+    out = tmp_path / "results"
+    with pytest.raises(S2SError, match="nope.en"):
+        run_suite(path, out)
+    assert not (out / "runs").exists()
