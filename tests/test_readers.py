@@ -102,7 +102,7 @@ def test_binary_word2vec_read_as_text_says_binary(tmp_path):
     kv = KeyedVectors(vector_size=3)
     kv.add_vectors(WORDS, MATRIX)
     kv.save_word2vec_format(str(tmp_path / "w.bin"), binary=True)
-    with pytest.raises(DataError, match=r"w\.bin, line 2: this looks like a binary file.*binary = true"):
+    with pytest.raises(DataError, match=r"w\.bin, line 2: this looks like a binary file.*word2vec plugin"):
         read_text(tmp_path / "w.bin")
 
 

@@ -157,7 +157,7 @@ def _decode(path: Path, lineno: int, raw: bytes) -> str:
 
 def _binary_file(path: Path, lineno: int) -> DataError:
     return DataError(f"{path}, line {lineno}: this looks like a binary file (NUL bytes or text that is not UTF-8), not "
-                     f"text vectors. A binary word2vec file needs the binary reader (binary = true); a fastText .bin "
+                     f"text vectors. A binary word2vec file needs the word2vec plugin with format = 'bin' (or a .bin path); a fastText .bin "
                      f"model needs the fasttext plugin.")
 
 
