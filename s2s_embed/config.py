@@ -70,8 +70,10 @@ class ModelConfig:
     dropout: float = 0.5
     bidirectional: bool = False  # bidirectional encoder; the decoder's state is then twice hidden_size
     attention: str = "none"  # none (the origin's context vector only) | bahdanau | luong
+    init_range: float = 0.0  # > 0: LSTM, attention and dense weights from U(-r, r) (Sutskever: 0.08); 0 = torch's
 
     def check(self) -> None:
+        _at_least("model.init_range", self.init_range, 0)
         _positive("model.hidden_size", self.hidden_size)
         _positive("model.num_layers", self.num_layers)
         _probability("model.dropout", self.dropout)

@@ -149,12 +149,16 @@ def batch_loss(model: Seq2Seq, batch: Batch, teacher_forcing: float) -> tuple[to
 
 
 @torch.no_grad()
-def evaluate_loss(model: Seq2Seq, batches: list[Batch], device: torch.device) -> float:
-    """Mean validation loss per target token, with teacher forcing (as perplexity is defined)."""
+def evaluate_loss(model: Seq2Seq, batches: list[Batch], device: torch.device, teacher_forcing: float = 1.0) -> float:
+    """Mean loss per target token; with teacher forcing 1.0 its exp is the perplexity.
+
+    teacher_forcing=0.0 feeds the model's own predictions back, as the PyTorch
+    seq2seq tutorials' evaluate function does (their "test perplexity").
+    """
     model.eval()
     total, tokens = 0.0, 0
     for batch in batches:
-        loss, n = batch_loss(model, batch.to(device), teacher_forcing=1.0)
+        loss, n = batch_loss(model, batch.to(device), teacher_forcing)
         total += loss.item()
         tokens += n
     return total / max(tokens, 1)

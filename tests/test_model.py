@@ -136,3 +136,14 @@ def test_beam_of_one_matches_greedy_and_respects_max_len():
     src, lens = pad(seqs), torch.tensor([3, 2])
     assert beam_search(model, src, lens, max_len=6, beam_size=1) == greedy(model, src, lens, max_len=6)
     assert all(len(h) <= 6 for h in beam_search(model, src, lens, max_len=6, beam_size=3))
+
+
+def test_init_range_draws_every_weight_but_the_embeddings():
+    torch.manual_seed(0)
+    src, trg = nn.Embedding(11, 12), nn.Embedding(11, 20)
+    before = src.weight.clone()
+    model = build_model(ModelConfig(hidden_size=16, num_layers=2, init_range=0.08), src, trg, 11)
+    assert torch.equal(src.weight, before)  # a pretrained embedding is left as the plugin made it
+    others = [p for n, p in model.named_parameters() if ".embed." not in n]
+    assert others and all(p.abs().max() <= 0.08 for p in others)
+    assert max(p.abs().max() for p in others) > 0.07

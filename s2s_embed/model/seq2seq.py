@@ -38,7 +38,19 @@ def build_model(cfg: ModelConfig, src_embed: nn.Module, trg_embed: nn.Module, tr
     encoder = Encoder(src_embed, cfg.hidden_size, cfg.num_layers, cfg.dropout, cfg.bidirectional)
     decoder = Decoder(trg_embed, trg_vocab_size, encoder.state_size, encoder.output_size,
                       cfg.num_layers, cfg.dropout, cfg.attention)
-    return Seq2Seq(encoder, decoder)
+    model = Seq2Seq(encoder, decoder)
+    if cfg.init_range > 0:
+        _init_uniform(model, cfg.init_range, skip=(src_embed, trg_embed))
+    return model
+
+
+def _init_uniform(model: nn.Module, bound: float, skip: tuple[nn.Module, ...]) -> None:
+    """Draw every weight but the embeddings' from U(-bound, bound): the embeddings are the plugins' business."""
+    skipped = {id(p) for module in skip for p in module.parameters()}
+    with torch.no_grad():
+        for p in model.parameters():
+            if id(p) not in skipped:
+                p.uniform_(-bound, bound)
 
 
 def check_embedding(embed: nn.Module, side: str) -> None:
