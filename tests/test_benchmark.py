@@ -382,3 +382,15 @@ def test_a_missing_corpus_file_stops_the_suite_before_training(tmp_path, tiny_ta
     with pytest.raises(S2SError, match="nope.en"):
         run_suite(path, out)
     assert not (out / "runs").exists()
+
+
+def test_a_row_written_before_a_new_config_key_still_counts():
+    from s2s_embed import config
+    from s2s_embed.benchmark.runner import _comparable
+
+    now = config.load(None).to_dict()
+    older = json.loads(json.dumps(now))
+    del older["model"]["init_range"]  # a key added after the row was written, at its default
+    assert _comparable(older) == _comparable(now)
+    older["model"]["hidden_size"] = 7
+    assert _comparable(older) != _comparable(now)

@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from s2s_embed import config as config_mod
 from s2s_embed import model_folder as mf
 from s2s_embed.benchmark import store
 from s2s_embed.benchmark.cell import CellTask, cell_threads, init_worker, run_cell
@@ -140,7 +141,11 @@ def _check_same_test_sets(cells: list[Cell], finished: dict[str, dict], tests: d
 
 
 def _comparable(cfg: dict) -> dict:
-    cfg = json.loads(json.dumps(cfg))
+    """The resolved config: keys added to s2s-embed since a row was written take their defaults."""
+    try:
+        cfg = config_mod.from_dict(cfg).to_dict()
+    except ConfigError:
+        cfg = json.loads(json.dumps(cfg))
     cfg.get("train", {}).pop("out_dir", None)  # the folder may have moved
     return cfg
 
