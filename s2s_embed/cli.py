@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="results folder (default: results/SUITE)")
     p.add_argument("--workers", type=int, default=1, help="cells trained side by side, one CPU thread each")
     p.add_argument("--report-only", action="store_true", help="rewrite the report from the folder's results.jsonl")
+    p.add_argument("--recreate", action="store_true",
+                   help="re-train the finished cells whose model folder is gone (runs/ is not in git) from their "
+                        "saved config and seed; cells also re-train when a new test set needs their model")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a suite value, e.g. --set base.train.epochs=2 --set suite.seeds=[1] (repeatable)")
     p.set_defaults(run=_benchmark)
@@ -145,7 +148,7 @@ def _benchmark(args) -> int:
     if args.report_only:
         write_report(out)
     else:
-        run_suite(args.suite, out, args.workers, overrides=args.overrides)
+        run_suite(args.suite, out, args.workers, overrides=args.overrides, recreate=args.recreate)
     return 0
 
 

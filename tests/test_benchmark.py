@@ -121,8 +121,63 @@ def test_rerun_with_another_config_is_refused(smoke, tmp_path):
     shutil.copytree(smoke["out"], out)
     with pytest.raises(ConfigError, match=r"was run with another config \(model.hidden_size: 64 -> 48"):
         run_suite("smoke", out, overrides=["base.model.hidden_size=48"])
-    with pytest.raises(ConfigError, match=r"was scored on other test sets"):
+    with pytest.raises(ConfigError, match=r"was scored on other sentences of synthetic"):
         run_suite("smoke", out, overrides=["suite.test_size=50"])
+
+
+# ---------------------------------------------------------------- held-out test sets, kept or re-created models
+
+
+def _held_out(tmp_path: Path) -> list[str]:
+    """A test set of files the suite never saw, added through --set as a held-out set would be."""
+    from s2s_embed.benchmark.testsets import synthetic_test_set
+    from s2s_embed.benchmark.suite import load_suite
+
+    data = next(iter(load_suite("smoke").data_configs().values()))
+    text = synthetic_test_set(data, 160)
+    (tmp_path / "held.en").write_text("".join(s + "\n" for s in text.src[100:]), encoding="utf-8")
+    (tmp_path / "held.fr").write_text("".join(s + "\n" for s in text.trg[100:]), encoding="utf-8")
+    src, ref = tmp_path / "held.en", tmp_path / "held.fr"
+    return [f'suite.test_sets=["synthetic", {{name = "held", src = "{src}", ref = "{ref}"}}]']
+
+
+def test_a_new_test_set_is_scored_by_the_kept_models_without_training(smoke, tmp_path):
+    out = tmp_path / "results"
+    shutil.copytree(smoke["out"], out)
+    before = {r["cell_id"]: r for r in _rows(out)}
+    lines: list[str] = []
+    run_suite("smoke", out, echo=lines.append, overrides=_held_out(tmp_path))
+    assert "0 to run" in lines[0] and "4 kept model(s) to score on new test sets" in lines[0]
+    rows = _rows(out)[len(before):]
+    assert sorted(r["cell_id"] for r in rows) == sorted(before)
+    for row in rows:
+        first = before[row["cell_id"]]
+        assert row["test"]["synthetic"] == first["test"]["synthetic"]  # not re-scored, not re-trained
+        assert row["valid_losses"] == first["valid_losses"] and row["finished_at"] == first["finished_at"]
+        assert row["test"]["held"]["n_sentences"] == 60 and "held" in row["tests_added"]
+        assert (out / row["model_folder"] / "hyps.held.txt").is_file()
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "held" in report and "synthetic" in report
+    lines.clear()
+    run_suite("smoke", out, echo=lines.append, overrides=_held_out(tmp_path))
+    assert "0 to run." in lines[0] and "Also" not in lines[0]  # nothing left to do
+
+
+def test_a_gone_model_folder_is_re_created_with_the_same_curve(smoke, tmp_path):
+    out = tmp_path / "results"
+    shutil.copytree(smoke["out"], out)
+    first = _rows(out)[0]
+    shutil.rmtree(out / first["model_folder"])  # as on a clean clone: runs/ is not in git
+    lines: list[str] = []
+    run_suite("smoke", out, echo=lines.append)
+    assert _started(lines) == []  # a gone model alone does not re-train without asking
+    run_suite("smoke", out, echo=lines.append, recreate=True)
+    assert _started(lines) == [first["cell_id"]]
+    again = _rows(out)[-1]
+    assert again["cell_id"] == first["cell_id"] and (out / again["model_folder"] / "model.pt").is_file()
+    assert again["recreated"]["same_curve"] and again["recreated"]["valid_losses_max_abs_diff"] <= 1e-6
+    assert again["test"]["synthetic"]["bleu"] == first["test"]["synthetic"]["bleu"]
+    assert again["recreated"]["first_finished_at"] == first["finished_at"]
 
 
 # ---------------------------------------------------------------- a crashing cell

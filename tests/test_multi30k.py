@@ -49,6 +49,22 @@ def test_missing_file_in_user_folder_names_folder_file_and_expected(tmp_path, mo
     assert multi30k.ROOT_ENV in msg and "val.en.gz and val.de.gz" in msg
 
 
+def test_held_out_splits_are_read_from_the_user_folder_plain_or_gz(tmp_path, monkeypatch):
+    import gzip
+
+    (tmp_path / "test_2018_flickr.en").write_text("A dog runs.\nTwo men talk.\n", encoding="utf-8")
+    with gzip.open(tmp_path / "test_2018_flickr.fr.gz", "wt", encoding="utf-8") as fh:
+        fh.write("Un chien court.\nDeux hommes parlent.\n")
+    corpus = load_split("test_2018_flickr", "en", "fr", root=tmp_path)
+    assert corpus.src == ["A dog runs.", "Two men talk."] and corpus.trg[1] == "Deux hommes parlent."
+
+
+def test_held_out_split_without_a_folder_says_to_give_one_and_downloads_nothing(tmp_path):
+    with pytest.raises(DataError, match=rf"test_2017_mscoco is not downloaded.*test_2017_mscoco.en.gz.*{multi30k.ROOT_ENV}"):
+        load_split("test_2017_mscoco", "en", "fr", cache_dir=tmp_path, base_url="http://127.0.0.1:9/")
+    assert not (tmp_path / "multi30k").exists()
+
+
 def test_unknown_split_or_language_lists_the_valid_ones():
     with pytest.raises(ConfigError, match="Unknown Multi30K split 'valid'.*test_2016_flickr.*Did you mean 'val'"):
         load_split("valid", "en", "fr")

@@ -31,6 +31,14 @@ class CellTask:
     log: Path  # OUT/logs/<cell id>.log: what training printed
     test_sets: tuple[TestSet, ...]
     context: dict[str, Any]  # suite name, commit and dirty flag: the same for every cell of a run
+    previous: dict[str, Any] | None = None  # the row of a finished cell: score its kept model, or re-create it
+
+
+def has_model(folder: Path) -> bool:
+    """The folder holds a finished training: config, best weights and the summary written at the end."""
+    from s2s_embed import model_folder as mf
+
+    return all((Path(folder) / name).is_file() for name in (mf.CONFIG, mf.WEIGHTS, mf.SUMMARY))
 
 
 def hyps_path(folder: Path, test_set: str) -> Path:
@@ -64,7 +72,14 @@ def cell_threads():
 
 
 def run_cell(task: CellTask) -> dict[str, Any]:
-    """Train, translate and score one cell; a row with status "ok", or "failed" with the error."""
+    """Train, translate and score one cell; a row with status "ok", or "failed" with the error.
+
+    For a finished cell (`task.previous`) with its model kept, only the new
+    test sets are scored and added to a copy of its row; one whose model is
+    gone trains again, and its row says how its curve compares with the first.
+    """
+    if task.previous is not None and has_model(task.folder):
+        return _score_kept(task)
     started, clock = _now(), time.perf_counter()
     cell = task.cell
     row: dict[str, Any] = {**task.context, "cell_id": cell.id, "config_name": cell.config, "dataset": cell.dataset,
@@ -84,7 +99,41 @@ def run_cell(task: CellTask) -> dict[str, Any]:
                    traceback="".join(traceback.format_exc().splitlines(keepends=True)[-TRACEBACK_LINES:]))
     row.update(model_folder=f"runs/{cell.id}", machine=_machine(), started_at=started, finished_at=_now(),
                cell_seconds=round(time.perf_counter() - clock, 2))
+    if task.previous is not None and row["status"] == "ok":
+        row["recreated"] = _recreation(task.previous, row)
     return row
+
+
+def _score_kept(task: CellTask) -> dict[str, Any]:
+    """The finished cell's row with the new test sets scored by its kept model (the rest unchanged)."""
+    row = {**task.previous, "test": dict(task.previous["test"])}
+    added = dict(row.get("tests_added", {}))
+    try:
+        with open(task.log, "a", encoding="utf-8") as log:
+            echo = functools.partial(print, file=log, flush=True)
+            echo(f"=== {task.cell.id}: scoring the kept model on {', '.join(t.name for t in task.test_sets)}")
+            for test in task.test_sets:
+                row["test"][test.name] = {**_evaluate(task, test, echo), "digest": test.digest}
+                added[test.name] = {"finished_at": _now(), "commit": task.context.get("commit"),
+                                    "dirty": task.context.get("dirty"), "machine": _machine()}
+    except Exception as exc:  # the finished row stays as it was; the failure is shown and the cell tried again
+        return {**row, "status": "failed", "error": f"scoring the kept model failed: {type(exc).__name__}: {exc}",
+                "traceback": "".join(traceback.format_exc().splitlines(keepends=True)[-TRACEBACK_LINES:]),
+                "test": task.previous["test"]}
+    row["tests_added"] = added
+    return row
+
+
+def _recreation(previous: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
+    """How a re-created cell compares with its first run: the same seed on the same machine gives the same curve."""
+    old, new = previous.get("valid_losses") or [], row.get("valid_losses") or []
+    diffs = [abs(a - b) for a, b in zip(old, new)]
+    return {"first_finished_at": previous.get("finished_at"), "first_commit": previous.get("commit"),
+            "first_machine": previous.get("machine"),
+            "first_test": {name: {k: s.get(k) for k in ("bleu", "chrf", "bleu_tok_lc")}
+                           for name, s in previous.get("test", {}).items()},
+            "valid_losses_max_abs_diff": max(diffs) if diffs else None,
+            "same_curve": len(old) == len(new) and all(d <= 1e-6 for d in diffs)}
 
 
 def _train(task: CellTask, echo) -> None:

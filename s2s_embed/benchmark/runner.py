@@ -9,6 +9,13 @@
 Rerunning the same command resumes: cells with an "ok" row are skipped; failed
 cells, cells cut off by a partial last line, and cells never finished run
 again (an interrupted training continues from its last epoch).
+
+Test sets may be added to a finished suite (e.g. a held-out set, with `--set
+suite.test_sets=[...]`): the kept models of the finished cells are scored on
+the new ones, and a cell whose model folder is gone (runs/ is not in git) is
+re-created first from its row's config and seed, its validation curve checked
+against the row's. `recreate=True` re-creates the missing model folders even
+without a new test set. Either way the cell gets a new row; the last one counts.
 """
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ from typing import Any
 from s2s_embed import config as config_mod
 from s2s_embed import model_folder as mf
 from s2s_embed.benchmark import store
-from s2s_embed.benchmark.cell import CellTask, cell_threads, init_worker, run_cell
+from s2s_embed.benchmark.cell import CellTask, cell_threads, has_model, init_worker, run_cell
 from s2s_embed.benchmark.provenance import commit
 from s2s_embed.benchmark.report import write_report
 from s2s_embed.benchmark.suite import Cell, load_suite
@@ -32,11 +39,12 @@ from s2s_embed.errors import ConfigError
 
 
 def run_suite(suite: str | Path, out_dir: str | Path, workers: int = 1, echo=print,
-              overrides: Sequence[str] = ()) -> Path:
+              overrides: Sequence[str] = (), recreate: bool = False) -> Path:
     """Run (or resume) `suite`, a built-in name or a TOML file, into `out_dir`; returns the report's path.
 
     `overrides` are `key=value` items applied to the suite file before it is
-    checked, e.g. "base.train.epochs=2" or "suite.seeds=[1]".
+    checked, e.g. "base.train.epochs=2" or "suite.seeds=[1]". `recreate`
+    re-trains the finished cells whose model folder is gone.
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"--workers = {workers!r} must be a whole number >= 1.")
@@ -51,7 +59,7 @@ def run_suite(suite: str | Path, out_dir: str | Path, workers: int = 1, echo=pri
     _check_same_configs(cells, finished, out)
     check_corpora(spec)
     tests = load_test_sets(spec)
-    _check_same_test_sets(cells, finished, tests, out)
+    new_tests = _new_test_sets(cells, finished, tests, out)
     try:
         write_test_sets(tests, out)
         mf.write_json(out / "suite.json", spec.to_dict())
@@ -59,10 +67,12 @@ def run_suite(suite: str | Path, out_dir: str | Path, workers: int = 1, echo=pri
         raise store.ResultsFolderError(f"Cannot write into the results folder {out}: {exc}. Free some space or "
                                        f"choose another --out.") from None
     todo = [c for c in cells if c.id not in finished]
-    echo(f"Suite '{spec.name}': {len(cells)} cells, {len(cells) - len(todo)} already finished in {out}, "
-         f"{len(todo)} to run{f' on {workers} workers' if workers > 1 and todo else ''}.")
     context = {"suite": spec.name, **commit()}
     tasks = [CellTask(c, out / "runs" / c.id, out / "logs" / f"{c.id}.log", tests[c.dataset], context) for c in todo]
+    again = _finished_tasks(cells, finished, new_tests, tests, out, context, recreate)
+    echo(f"Suite '{spec.name}': {len(cells)} cells, {len(cells) - len(todo)} already finished in {out}, "
+         f"{len(todo)} to run{f' on {workers} workers' if workers > 1 and todo else ''}.{_again_note(again)}")
+    tasks += again
     progress = Progress(len(tasks), echo)
     outcomes = {"ok": 0, "failed": 0}
     for task, row in _execute(tasks, workers, progress):
@@ -125,19 +135,60 @@ def _check_same_configs(cells: list[Cell], finished: dict[str, dict], out: Path)
                               f"that cell's rows from {store.RESULTS} to run it again.")
 
 
-def _check_same_test_sets(cells: list[Cell], finished: dict[str, dict], tests: dict[str, tuple[TestSet, ...]],
-                          out: Path) -> None:
-    """A finished cell counts only if it was scored on the test sets the suite now gives (test_size included)."""
+def _new_test_sets(cells: list[Cell], finished: dict[str, dict], tests: dict[str, tuple[TestSet, ...]],
+                   out: Path) -> dict[str, tuple[TestSet, ...]]:
+    """Per finished cell, the suite's test sets it was not scored on yet.
+
+    A test set it was scored on must hold the same sentences now (test_size
+    included); sets it was scored on that the suite no longer lists are left
+    out of the report.
+    """
+    new: dict[str, tuple[TestSet, ...]] = {}
     for cell in cells:
         row = finished.get(cell.id)
         if row is None:
             continue
-        wanted = {t.name: t.digest for t in tests[cell.dataset]}
         saved = {name: scores.get("digest") for name, scores in row.get("test", {}).items()}
-        if wanted != saved:
-            raise ConfigError(f"Cell {cell.id} in {out / store.RESULTS} was scored on other test sets "
-                              f"({', '.join(sorted(saved))}, or other sentences) than the suite now gives "
-                              f"({', '.join(sorted(wanted))}). Run the suite as it was, or use another --out.")
+        changed = [t.name for t in tests[cell.dataset] if t.name in saved and saved[t.name] != t.digest]
+        if changed:
+            raise ConfigError(f"Cell {cell.id} in {out / store.RESULTS} was scored on other sentences of "
+                              f"{', '.join(changed)} than the suite now gives (another test_size or other files). "
+                              f"Run the suite as it was, give the new sentences another test set name, or use "
+                              f"another --out.")
+        missing = tuple(t for t in tests[cell.dataset] if t.name not in saved)
+        if missing:
+            new[cell.id] = missing
+    return new
+
+
+def _finished_tasks(cells: list[Cell], finished: dict[str, dict], new_tests: dict[str, tuple[TestSet, ...]],
+                    tests: dict[str, tuple[TestSet, ...]], out: Path, context: dict, recreate: bool) -> list[CellTask]:
+    """Finished cells with work left: scoring on new test sets, re-created first if their model folder is gone."""
+    tasks = []
+    for cell in cells:
+        row = finished.get(cell.id)
+        if row is None:
+            continue
+        folder = out / "runs" / cell.id
+        kept = has_model(folder)
+        if kept and cell.id in new_tests:
+            tasks.append(CellTask(cell, folder, out / "logs" / f"{cell.id}.log", new_tests[cell.id], context,
+                                  previous=row))
+        elif not kept and (recreate or cell.id in new_tests):
+            tasks.append(CellTask(cell, folder, out / "logs" / f"{cell.id}.log", tests[cell.dataset], context,
+                                  previous=row))
+    return tasks
+
+
+def _again_note(tasks: list[CellTask]) -> str:
+    scored = sum(1 for t in tasks if has_model(t.folder))
+    parts = []
+    if scored:
+        parts.append(f"{scored} kept model(s) to score on new test sets")
+    if len(tasks) - scored:
+        parts.append(f"{len(tasks) - scored} finished cell(s) whose model folder is gone to re-create from their "
+                     f"config and seed")
+    return f" Also {' and '.join(parts)}." if parts else ""
 
 
 def _comparable(cfg: dict) -> dict:
@@ -177,7 +228,8 @@ class Progress:
         left = self.total - self.count
         eta = f"ETA {_duration(elapsed / self.count * left)}" if left else f"all done in {_duration(elapsed)}"
         if row["status"] == "ok":
-            first = next(iter(row["test"].items()), None)
+            added = list(row.get("tests_added", {}))[-1:]  # a kept model scored on a new test set: show that one
+            first = (added[0], row["test"][added[0]]) if added else next(iter(row["test"].items()), None)
             what = f"ok, BLEU {first[1]['bleu']:.2f} on {first[0]}" if first else "ok"
         else:
             what = f"FAILED: {' '.join(row['error'].split())[:200]}"

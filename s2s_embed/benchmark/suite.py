@@ -34,7 +34,9 @@ VARIANT_SECTIONS = ("model", "train", "decode")
 DATASET_EXTRA_KEYS = ("name", "test_sets")
 TEST_FILE_KEYS = ("name", "src", "ref")
 # built-in test sets per corpus; other corpora name their test files as {name, src, ref} tables
-BUILTIN_TEST_SETS = {"synthetic": ("synthetic",), "multi30k": ("val", "test_2016_flickr", "test_2017_flickr")}
+# Multi30K's held-out test sets (test_2017_mscoco, test_2018_flickr) are read from data.multi30k_root only.
+BUILTIN_TEST_SETS = {"synthetic": ("synthetic",),
+                     "multi30k": ("val", "test_2016_flickr", "test_2017_flickr", "test_2017_mscoco", "test_2018_flickr")}
 SYNTHETIC_TEST_SIZE = 1000  # sentences of the generated test set when [suite] test_size = 0
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]*")
 

@@ -26,6 +26,8 @@ from s2s_embed.errors import ConfigError, DataError, unknown
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test_2016_flickr", "test_2017_flickr")
+# Later, held-out test sets: read from a folder the user gives, never downloaded (no digest is known here).
+HELD_OUT_SPLITS = ("test_2017_mscoco", "test_2018_flickr")
 LANGS = ("en", "fr", "de")
 BASE_URL = "https://raw.githubusercontent.com/multi30k/dataset/master/data/task1/raw/"
 ROOT_ENV = "S2S_EMBED_MULTI30K"
@@ -60,8 +62,11 @@ def load_split(
     cache_dir: str | Path | None = None,
     base_url: str = BASE_URL,
 ) -> ParallelText:
-    """One split as aligned raw sentences, e.g. `load_split("val", "en", "fr")` (1,014 pairs)."""
-    _check(split, "split", SPLITS)
+    """One split as aligned raw sentences, e.g. `load_split("val", "en", "fr")` (1,014 pairs).
+
+    The held-out splits (HELD_OUT_SPLITS) are read only from the user's folder.
+    """
+    _check(split, "split", SPLITS + HELD_OUT_SPLITS)
     _check(src_lang, "language", LANGS)
     _check(trg_lang, "language", LANGS)
     if src_lang == trg_lang:
@@ -70,6 +75,11 @@ def load_split(
     user_folder = _user_folder(root)
     if user_folder is not None:
         src, trg = (_in_user_folder(user_folder, split, lang, (src_lang, trg_lang)) for lang in (src_lang, trg_lang))
+    elif split in HELD_OUT_SPLITS:
+        raise DataError(f"Multi30K {split} is not downloaded by s2s-embed (no SHA-256 of it is kept here to check a "
+                        f"download against). Put {filename(split, src_lang)} and {filename(split, trg_lang)} (or the "
+                        f"same names without .gz) in a folder and give it with the `root` option (a suite's "
+                        f"data.multi30k_root) or the environment variable {ROOT_ENV}.")
     else:
         src, trg = ensure_files([split], [src_lang, trg_lang], cache_dir, base_url)
     return read_parallel_files(src, trg, name=name)
@@ -113,16 +123,20 @@ def _user_folder(root: str | Path | None) -> tuple[Path, str] | None:
 
 
 def _in_user_folder(user_folder: tuple[Path, str], split: str, lang: str, langs: tuple[str, str]) -> Path:
+    """`{split}.{lang}.gz` in the folder, else the same file uncompressed."""
     folder, given_by = user_folder
     path = folder / filename(split, lang)
-    if not path.is_file():
-        expected = " and ".join(filename(split, lang) for lang in langs)
-        raise DataError(
-            f"Multi30K file {path.name} is missing from {folder} (given by {given_by}). "
-            f"That folder must hold {expected}: Multi30K task 1 raw files named {{split}}.{{lang}}.gz, "
-            f"as in {BASE_URL}. Fix the folder, or leave it unset to download into the cache."
-        )
-    return path
+    if path.is_file():
+        return path
+    if path.with_suffix("").is_file():
+        return path.with_suffix("")
+    expected = " and ".join(filename(split, lang) for lang in langs)
+    raise DataError(
+        f"Multi30K file {path.name} is missing from {folder} (given by {given_by}). "
+        f"That folder must hold {expected}: Multi30K task 1 raw files named {{split}}.{{lang}}.gz "
+        f"(or uncompressed, without .gz), as in {BASE_URL}. Fix the folder"
+        f"{', or leave it unset to download into the cache' if split in SPLITS else ''}."
+    )
 
 
 def _cached(folder: Path, name: str, base_url: str) -> Path:
