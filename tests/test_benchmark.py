@@ -68,6 +68,7 @@ def test_smoke_report_shows_means_differences_tests_and_coverage(smoke):
     assert smoke["report"] == smoke["out"] / "report.md"
     assert "Primary test: seed spread + paired sentence bootstrap" in text  # the test used, and why
     assert "Holm-Bonferroni adjusted across the configurations" in text  # the correction
+    assert "- Suite: built-in `smoke`" in text and "- Code: commit `" in text
     w2v = next(line for line in text.splitlines() if line.startswith("| word2vec | 2 |"))
     cells = [c.strip() for c in w2v.strip("|").split("|")]
     assert "±" in cells[2] and "±" in cells[3]  # BLEU and chrF mean ± std over the 2 seeds
@@ -157,7 +158,8 @@ def test_a_new_test_set_is_scored_by_the_kept_models_without_training(smoke, tmp
         assert row["test"]["held"]["n_sentences"] == 60 and "held" in row["tests_added"]
         assert (out / row["model_folder"] / "hyps.held.txt").is_file()
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "held" in report and "synthetic" in report
+    assert "### Test set `held` (60 sentences)" in report and "### Test set `synthetic`" in report
+    assert "- Run with: `--set suite.test_sets=" in report  # the overrides are part of the record
     lines.clear()
     run_suite("smoke", out, echo=lines.append, overrides=_held_out(tmp_path))
     assert "0 to run." in lines[0] and "Also" not in lines[0]  # nothing left to do

@@ -45,6 +45,7 @@ def analyse(out: Path, suite: Mapping[str, Any], found: Rows) -> dict[str, Any]:
     return plain({
         "suite": {k: v for k, v in suite.items() if k != "cells"},
         "provenance": {"commit": first.get("commit"), "dirty": first.get("dirty"), "machine": first.get("machine"),
+                       "commits": _commits(ok.values()),
                        "decode": first["config"]["decode"]} if first else {},
         "counts": {"cells": len(cells), "ok": len(ok),
                    "failed": sum(1 for c in cells if latest.get(c["id"], {}).get("status") == "failed"),
@@ -54,6 +55,15 @@ def analyse(out: Path, suite: Mapping[str, Any], found: Rows) -> dict[str, Any]:
                    if latest.get(c["id"], {}).get("status") == "failed"],
         "ignored_lines": found.ignored,
     })
+
+
+def _commits(rows) -> list[dict[str, Any]]:
+    """Each commit the finished cells ran at, with its dirty flag and how many cells, in the order first seen."""
+    seen: dict[tuple, int] = {}
+    for row in rows:
+        key = (row.get("commit"), bool(row.get("dirty")))
+        seen[key] = seen.get(key, 0) + 1
+    return [{"commit": commit, "dirty": dirty, "cells": n} for (commit, dirty), n in seen.items()]
 
 
 def _group_keys(cells: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, int]]:

@@ -91,12 +91,15 @@ def _header(a: Mapping[str, Any]) -> list[str]:
     machine = prov.get("machine") or {}
     decode = prov.get("decode") or {}
     beam = decode.get("beam_size", 1)
-    lines = [f"- Suite: `{suite['source']}`; baseline **{suite['baseline']}**; seeds {', '.join(map(str, suite['seeds']))}.",
+    lines = [f"- Suite: {_suite_source(suite['source'])}; baseline **{suite['baseline']}**; "
+             f"seeds {', '.join(map(str, suite['seeds']))}.",
              f"- Cells: {counts['cells']} ({counts['ok']} ok, {counts['failed']} failed, {counts['not_run']} not run).",
              f"- Decoding: {'greedy' if beam == 1 else f'beam {beam}'}, at most {decode.get('max_len', '?')} tokens."]
+    if suite.get("overrides"):
+        lines.append(f"- Run with: {', '.join(f'`--set {o}`' for o in suite['overrides'])}.")
     if prov:
-        dirty = " (with uncommitted changes)" if prov.get("dirty") else ""
-        lines += [f"- Code: commit `{prov.get('commit') or 'unknown'}`{dirty}; s2s-embed {machine.get('s2s_embed')}, "
+        commits = prov.get("commits") or [{"commit": prov.get("commit"), "dirty": prov.get("dirty"), "cells": 0}]
+        lines += [f"- Code: {_commits_text(commits)}; s2s-embed {machine.get('s2s_embed')}, "
                   f"torch {machine.get('torch')}, sacreBLEU {machine.get('sacrebleu')}.",
                   f"- Machine: {machine.get('cpu_model') or machine.get('machine')}, {machine.get('cpu_count')} CPUs, "
                   f"{machine.get('memory_gb')} GB, {machine.get('platform')}"
@@ -106,6 +109,25 @@ def _header(a: Mapping[str, Any]) -> list[str]:
         lines.append(f"- Scores: sacreBLEU `{signature.get('bleu')}` and `{signature.get('chrf')}`; "
                      "\"tok. lc BLEU\" is the PyTorch tutorials' tokenised lowercased BLEU, not comparable with sacreBLEU.")
     return lines + [""]
+
+
+def _commits_text(commits: list[Mapping[str, Any]]) -> str:
+    """`commit abc` or, for a suite finished over several sessions, `commits abc (5 cells), def (13 cells)`."""
+    def one(c: Mapping[str, Any]) -> str:
+        dirty = " with uncommitted changes" if c.get("dirty") else ""
+        count = f"{c['cells']} cell{'s' if c['cells'] != 1 else ''}" if len(commits) > 1 else ""
+        detail = ", ".join(x for x in (count, dirty.strip()) if x)
+        return f"`{c.get('commit') or 'unknown'}`" + (f" ({detail})" if detail else "")
+
+    return f"commit{'s' if len(commits) > 1 else ''} " + ", ".join(one(c) for c in commits)
+
+
+def _suite_source(source: str) -> str:
+    """A built-in suite by its name, a suite file by its path."""
+    path = Path(source)
+    if path.parts[-4:-1] == ("s2s_embed", "benchmark", "suites"):  # also where the checkout has moved since
+        return f"built-in `{path.stem}` (s2s_embed/benchmark/suites/{path.name})"
+    return f"`{source}`"
 
 
 def _first_signatures(a: Mapping[str, Any]) -> dict | None:

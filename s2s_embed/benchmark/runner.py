@@ -62,7 +62,7 @@ def run_suite(suite: str | Path, out_dir: str | Path, workers: int = 1, echo=pri
     new_tests = _new_test_sets(cells, finished, tests, out)
     try:
         write_test_sets(tests, out)
-        mf.write_json(out / "suite.json", spec.to_dict())
+        mf.write_json(out / "suite.json", {**spec.to_dict(), "overrides": list(overrides)})
     except OSError as exc:
         raise store.ResultsFolderError(f"Cannot write into the results folder {out}: {exc}. Free some space or "
                                        f"choose another --out.") from None
