@@ -130,6 +130,21 @@ def test_greedy_and_beam_decode_a_learned_task():
     assert beam_search(model, src, lens, max_len=10, beam_size=4) == want
 
 
+@pytest.mark.parametrize("attention", ["none", "bahdanau"])
+def test_beam_search_of_a_batch_equals_each_sentence_alone(attention):
+    """Sentences that finish early leave the batch (with their attention memory); the others decode as alone."""
+    model = _train_copy_task(attention)
+    seqs = [[4, 5, 6], [7, 8, 9, 10, 11, 4, 5], [11], [6, 7, 8, 9]]
+    src, lens = pad(seqs), torch.tensor([len(s) for s in seqs])
+    alone = [beam_search(model, pad([s]), torch.tensor([len(s)]), max_len=9, beam_size=3)[0] for s in seqs]
+    assert beam_search(model, src, lens, max_len=9, beam_size=3) == alone
+    untrained = _model().eval()  # runs into max_len for some sentences, not others
+    seqs = [[min(t, 9) for t in s] for s in seqs]
+    src = pad(seqs)
+    alone = [beam_search(untrained, pad([s]), torch.tensor([len(s)]), max_len=5, beam_size=2)[0] for s in seqs]
+    assert beam_search(untrained, src, lens, max_len=5, beam_size=2) == alone
+
+
 def test_beam_of_one_matches_greedy_and_respects_max_len():
     model = _model().eval()
     seqs = [[4, 5, 6], [7, 8]]
