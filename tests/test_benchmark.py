@@ -149,13 +149,14 @@ def test_a_new_test_set_is_scored_by_the_kept_models_without_training(smoke, tmp
     lines: list[str] = []
     run_suite("smoke", out, echo=lines.append, overrides=_held_out(tmp_path))
     assert "0 to run" in lines[0] and "4 kept model(s) to score on new test sets" in lines[0]
+    assert sum(": ok, BLEU" in line and "on held (" in line for line in lines) == 4  # each shows the new score
     rows = _rows(out)[len(before):]
     assert sorted(r["cell_id"] for r in rows) == sorted(before)
     for row in rows:
         first = before[row["cell_id"]]
         assert row["test"]["synthetic"] == first["test"]["synthetic"]  # not re-scored, not re-trained
         assert row["valid_losses"] == first["valid_losses"] and row["finished_at"] == first["finished_at"]
-        assert row["test"]["held"]["n_sentences"] == 60 and "held" in row["tests_added"]
+        assert row["test"]["held"]["n_sentences"] == 60 and row["tests_added"]["held"]["seconds"] >= 0
         assert (out / row["model_folder"] / "hyps.held.txt").is_file()
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "### Test set `held` (60 sentences)" in report and "### Test set `synthetic`" in report

@@ -113,9 +113,11 @@ def _score_kept(task: CellTask) -> dict[str, Any]:
             echo = functools.partial(print, file=log, flush=True)
             echo(f"=== {task.cell.id}: scoring the kept model on {', '.join(t.name for t in task.test_sets)}")
             for test in task.test_sets:
+                clock = time.perf_counter()
                 row["test"][test.name] = {**_evaluate(task, test, echo), "digest": test.digest}
-                added[test.name] = {"finished_at": _now(), "commit": task.context.get("commit"),
-                                    "dirty": task.context.get("dirty"), "machine": _machine()}
+                added[test.name] = {"finished_at": _now(), "seconds": round(time.perf_counter() - clock, 2),
+                                    "commit": task.context.get("commit"), "dirty": task.context.get("dirty"),
+                                    "machine": _machine()}
     except Exception as exc:  # the finished row stays as it was; the failure is shown and the cell tried again
         return {**row, "status": "failed", "error": f"scoring the kept model failed: {type(exc).__name__}: {exc}",
                 "traceback": "".join(traceback.format_exc().splitlines(keepends=True)[-TRACEBACK_LINES:]),

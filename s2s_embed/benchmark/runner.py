@@ -233,8 +233,9 @@ class Progress:
             what = f"ok, BLEU {first[1]['bleu']:.2f} on {first[0]}" if first else "ok"
         else:
             what = f"FAILED: {' '.join(row['error'].split())[:200]}"
-        self.echo(f"cell {self.count}/{self.total} {row['cell_id']}: {what} "
-                  f"({_duration(row.get('cell_seconds', 0))}); {eta}")
+        added = row.get("tests_added", {})
+        seconds = added[list(added)[-1]].get("seconds", 0) if added else row.get("cell_seconds", 0)
+        self.echo(f"cell {self.count}/{self.total} {row['cell_id']}: {what} ({_duration(seconds)}); {eta}")
 
 
 def _duration(seconds: float) -> str:
