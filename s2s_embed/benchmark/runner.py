@@ -171,12 +171,9 @@ def _finished_tasks(cells: list[Cell], finished: dict[str, dict], new_tests: dic
             continue
         folder = out / "runs" / cell.id
         kept = has_model(folder)
-        if kept and cell.id in new_tests:
-            tasks.append(CellTask(cell, folder, out / "logs" / f"{cell.id}.log", new_tests[cell.id], context,
-                                  previous=row))
-        elif not kept and (recreate or cell.id in new_tests):
-            tasks.append(CellTask(cell, folder, out / "logs" / f"{cell.id}.log", tests[cell.dataset], context,
-                                  previous=row))
+        if cell.id in new_tests or (recreate and not kept):
+            sets = new_tests[cell.id] if kept else tests[cell.dataset]  # a re-created cell is scored on all
+            tasks.append(CellTask(cell, folder, out / "logs" / f"{cell.id}.log", sets, context, previous=row))
     return tasks
 
 
@@ -227,14 +224,13 @@ class Progress:
         elapsed = time.perf_counter() - self.started
         left = self.total - self.count
         eta = f"ETA {_duration(elapsed / self.count * left)}" if left else f"all done in {_duration(elapsed)}"
+        last_added = list(row.get("tests_added", {}))[-1:]  # a kept model scored on a new test set: show that one
         if row["status"] == "ok":
-            added = list(row.get("tests_added", {}))[-1:]  # a kept model scored on a new test set: show that one
-            first = (added[0], row["test"][added[0]]) if added else next(iter(row["test"].items()), None)
+            first = (last_added[0], row["test"][last_added[0]]) if last_added else next(iter(row["test"].items()), None)
             what = f"ok, BLEU {first[1]['bleu']:.2f} on {first[0]}" if first else "ok"
         else:
             what = f"FAILED: {' '.join(row['error'].split())[:200]}"
-        added = row.get("tests_added", {})
-        seconds = added[list(added)[-1]].get("seconds", 0) if added else row.get("cell_seconds", 0)
+        seconds = row["tests_added"][last_added[0]].get("seconds", 0) if last_added else row.get("cell_seconds", 0)
         self.echo(f"cell {self.count}/{self.total} {row['cell_id']}: {what} ({_duration(seconds)}); {eta}")
 
 
