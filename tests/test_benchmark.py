@@ -78,6 +78,11 @@ def test_smoke_report_shows_means_differences_tests_and_coverage(smoke):
     assert "s1:" in cells[11] and "s2:" in cells[11]  # per-seed paired bootstrap, the secondary column
     assert "| word2vec | word2vec (s2s-embed" in text and "100.0%" in text  # coverage
     assert "epochs to baseline loss" in text and "best valid ppl" in text
+    training = text.split("### Training")[1].splitlines()
+    w2v_training = next(line for line in training if line.startswith("| word2vec |"))
+    cells = [c.strip() for c in w2v_training.strip("|").split("|")]
+    assert cells[2].count("[") == 1 and cells[3].replace("<", "").replace(".", "").isdigit()  # Δppl [CI], Holm p
+    assert cells[4] in ("no", "**yes**")  # perplexity differences get the same call as BLEU's
     assert list(smoke["out"].glob("*.png"))
     data = json.loads((smoke["out"] / "report.json").read_text(encoding="utf-8"))
     row = next(r for r in data["groups"][0]["test_sets"]["synthetic"]["configs"] if r["config"] == "word2vec")
@@ -85,7 +90,8 @@ def test_smoke_report_shows_means_differences_tests_and_coverage(smoke):
     assert result["ci_low"] <= result["delta"] <= result["ci_high"]
     assert result["significant"] == ((result["ci_low"] > 0 or result["ci_high"] < 0) and result["p_holm"] < 0.05)
     header = (smoke["out"] / "report.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert "delta_bleu_ci_low" in header and "p_bleu_holm" in header and "source_types_covered" in header
+    assert "delta_bleu_ci_low" in header and "p_bleu_holm" in header and "significant_ppl" in header
+    assert "source_types_covered" in header
 
 
 def test_progress_counts_cells_with_an_eta(smoke):

@@ -148,9 +148,9 @@ def _group_section(group: Mapping[str, Any], plots: list[str]) -> list[str]:
                   "| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: | :---: | --- |"]
         lines += [_score_row(r) for r in test["configs"]] + [""]
     lines += ["### Training", "",
-              "| configuration | best valid ppl | Δppl [95% CI] | p (Holm) | epochs to baseline loss | best epoch "
-              "| train time (s) | tokens/s | parameters |",
-              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+              "| configuration | best valid ppl | Δppl [95% CI] | p (Holm) | significant | epochs to baseline loss "
+              "| best epoch | train time (s) | tokens/s | parameters |",
+              "| --- | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |"]
     lines += [_training_row(r) for r in group["training"]] + [""]
     lines += ["### Coverage of the vocabulary by pretrained vectors", "",
               "| configuration | source embedding | source types | source tokens | target embedding | target types "
@@ -183,9 +183,9 @@ def _training_row(r: Mapping[str, Any]) -> str:
         speed = f"{reach['mean']:.1f} ({reach['reached']}/{reach['n']})"
     else:
         speed = f"not reached (0/{reach['n']})"
-    test = [] if r["baseline"] or not r["n"] else _test_cells(r.get("vs_baseline_ppl", {}))[:2]
+    test = [] if r["baseline"] or not r["n"] else _test_cells(r.get("vs_baseline_ppl", {}))
     params = f"{r['parameters']:,}" if r["parameters"] else "–"
-    return "| " + " | ".join([name, _ms(r["best_valid_ppl"]), *(test or ["–", "–"]), speed, _ms(r["best_epoch"], 1),
+    return "| " + " | ".join([name, _ms(r["best_valid_ppl"]), *(test or ["–", "–", "–"]), speed, _ms(r["best_epoch"], 1),
                               _ms(r["train_seconds"], 1), _ms(r["tokens_per_s"], 0), params]) + " |"
 
 
@@ -235,7 +235,7 @@ CSV_COLUMNS = [
     "delta_bleu", "delta_bleu_ci_low", "delta_bleu_ci_high", "p_bleu", "p_bleu_holm", "significant_bleu",
     "delta_chrf", "delta_chrf_ci_low", "delta_chrf_ci_high", "p_chrf", "p_chrf_holm", "significant_chrf",
     "per_seed_p_bleu", "per_seed_p_chrf", "best_valid_ppl_mean", "best_valid_ppl_std", "delta_ppl",
-    "delta_ppl_ci_low", "delta_ppl_ci_high", "p_ppl_holm", "epochs_to_baseline_loss", "reached_baseline_loss",
+    "delta_ppl_ci_low", "delta_ppl_ci_high", "p_ppl_holm", "significant_ppl", "epochs_to_baseline_loss", "reached_baseline_loss",
     "best_epoch_mean", "train_seconds_mean", "tokens_per_s_mean", "parameters",
     "source_plugin", "source_types_covered", "source_tokens_covered",
     "target_plugin", "target_types_covered", "target_tokens_covered",
@@ -271,7 +271,7 @@ def _csv_row(group, test, row, train, cover) -> dict[str, Any]:
     ppl = train.get("vs_baseline_ppl", {})
     out.update(best_valid_ppl_mean=train["best_valid_ppl"]["mean"], best_valid_ppl_std=train["best_valid_ppl"]["std"],
                delta_ppl=ppl.get("delta"), delta_ppl_ci_low=ppl.get("ci_low"), delta_ppl_ci_high=ppl.get("ci_high"),
-               p_ppl_holm=ppl.get("p_holm"), epochs_to_baseline_loss=train["epochs_to_baseline_loss"]["mean"],
+               p_ppl_holm=ppl.get("p_holm"), significant_ppl=ppl.get("significant"), epochs_to_baseline_loss=train["epochs_to_baseline_loss"]["mean"],
                reached_baseline_loss=f"{train['epochs_to_baseline_loss']['reached']}/{train['n']}",
                best_epoch_mean=train["best_epoch"]["mean"], train_seconds_mean=train["train_seconds"]["mean"],
                tokens_per_s_mean=train["tokens_per_s"]["mean"], parameters=train["parameters"])
