@@ -1,0 +1,59 @@
+"""The published benchmark reports in benchmarks/results/ say what issue 7 asks, and call nothing seed luck."""
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+PUBLISHED = ["multi30k-en-fr", "low-resource"]
+
+
+def _report(name):
+    path = RESULTS / name / "report.json"
+    if not path.is_file():
+        pytest.skip(f"{path} is not in this checkout")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _comparisons(report):
+    """(where, baseline's mean/std, system's mean/std, test result) for every score and perplexity comparison."""
+    for group in report["groups"]:
+        where = f"{group['dataset']} n={group['train_size']}"
+        for test_name, test in group["test_sets"].items():
+            base = next(r for r in test["configs"] if r["baseline"])
+            for row in (r for r in test["configs"] if not r["baseline"]):
+                for metric in ("bleu", "chrf"):
+                    yield f"{where} {test_name} {row['config']} {metric}", base[metric], row[metric], row[f"vs_baseline_{metric}"]
+        base = next(r for r in group["training"] if r["baseline"])
+        for row in (r for r in group["training"] if not r["baseline"]):
+            yield f"{where} {row['config']} ppl", base["best_valid_ppl"], row["best_valid_ppl"], row["vs_baseline_ppl"]
+
+
+@pytest.mark.parametrize("name", PUBLISHED)
+def test_every_comparison_has_an_interval_a_corrected_p_and_a_call(name):
+    comparisons = list(_comparisons(_report(name)))
+    assert comparisons
+    for where, _, _, result in comparisons:
+        assert result["ci_low"] <= result["delta"] <= result["ci_high"], where
+        assert 0 <= result["p_value"] <= result["p_holm"] <= 1, where
+        excludes_zero = result["ci_low"] > 0 or result["ci_high"] < 0
+        assert result["significant"] == (excludes_zero and result["p_holm"] < 0.05), where
+
+
+@pytest.mark.parametrize("name", PUBLISHED)
+def test_no_difference_the_seed_spread_covers_is_called_significant(name):
+    for where, base, system, result in _comparisons(_report(name)):
+        if result["significant"]:
+            spread = math.hypot(base["std"], system["std"])  # the seeds' spread of a difference of two runs
+            assert abs(result["delta"]) > spread, f"{where}: {result['delta']:+.2f} within the seeds' spread {spread:.2f}"
+
+
+@pytest.mark.parametrize("name", PUBLISHED)
+def test_the_report_names_its_test_correction_and_speed_columns(name):
+    text = (RESULTS / name / "report.md").read_text(encoding="utf-8")
+    assert "Primary test: seed spread + paired sentence bootstrap" in text
+    assert "Holm-Bonferroni adjusted" in text
+    assert "| ΔBLEU [95% CI] | p (Holm) | significant |" in text
+    assert "| best valid ppl | Δppl [95% CI] | p (Holm) | significant | epochs to baseline loss |" in text
+    assert " ± " in text
