@@ -9,11 +9,15 @@ RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 PUBLISHED = ["multi30k-en-fr", "low-resource"]
 
 
-def _report(name):
-    path = RESULTS / name / "report.json"
+def _published(name, filename):
+    path = RESULTS / name / filename
     if not path.is_file():
         pytest.skip(f"{path} is not in this checkout")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return path.read_text(encoding="utf-8")
+
+
+def _report(name):
+    return json.loads(_published(name, "report.json"))
 
 
 def _comparisons(report):
@@ -24,7 +28,8 @@ def _comparisons(report):
             base = next(r for r in test["configs"] if r["baseline"])
             for row in (r for r in test["configs"] if not r["baseline"]):
                 for metric in ("bleu", "chrf"):
-                    yield f"{where} {test_name} {row['config']} {metric}", base[metric], row[metric], row[f"vs_baseline_{metric}"]
+                    label = f"{where} {test_name} {row['config']} {metric}"
+                    yield label, base[metric], row[metric], row[f"vs_baseline_{metric}"]
         base = next(r for r in group["training"] if r["baseline"])
         for row in (r for r in group["training"] if not r["baseline"]):
             yield f"{where} {row['config']} ppl", base["best_valid_ppl"], row["best_valid_ppl"], row["vs_baseline_ppl"]
@@ -46,12 +51,13 @@ def test_no_difference_the_seed_spread_covers_is_called_significant(name):
     for where, base, system, result in _comparisons(_report(name)):
         if result["significant"]:
             spread = math.hypot(base["std"], system["std"])  # the seeds' spread of a difference of two runs
-            assert abs(result["delta"]) > spread, f"{where}: {result['delta']:+.2f} within the seeds' spread {spread:.2f}"
+            message = f"{where}: {result['delta']:+.2f} within the seeds' spread {spread:.2f}"
+            assert abs(result["delta"]) > spread, message
 
 
 @pytest.mark.parametrize("name", PUBLISHED)
 def test_the_report_names_its_test_correction_and_speed_columns(name):
-    text = (RESULTS / name / "report.md").read_text(encoding="utf-8")
+    text = _published(name, "report.md")
     assert "Primary test: seed spread + paired sentence bootstrap" in text
     assert "Holm-Bonferroni adjusted" in text
     assert "| ΔBLEU [95% CI] | p (Holm) | significant |" in text

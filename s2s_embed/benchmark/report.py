@@ -235,7 +235,8 @@ CSV_COLUMNS = [
     "delta_bleu", "delta_bleu_ci_low", "delta_bleu_ci_high", "p_bleu", "p_bleu_holm", "significant_bleu",
     "delta_chrf", "delta_chrf_ci_low", "delta_chrf_ci_high", "p_chrf", "p_chrf_holm", "significant_chrf",
     "per_seed_p_bleu", "per_seed_p_chrf", "best_valid_ppl_mean", "best_valid_ppl_std", "delta_ppl",
-    "delta_ppl_ci_low", "delta_ppl_ci_high", "p_ppl_holm", "significant_ppl", "epochs_to_baseline_loss", "reached_baseline_loss",
+    "delta_ppl_ci_low", "delta_ppl_ci_high", "p_ppl_holm", "significant_ppl", "epochs_to_baseline_loss",
+    "reached_baseline_loss",
     "best_epoch_mean", "train_seconds_mean", "tokens_per_s_mean", "parameters",
     "source_plugin", "source_types_covered", "source_tokens_covered",
     "target_plugin", "target_types_covered", "target_tokens_covered",
@@ -271,7 +272,8 @@ def _csv_row(group, test, row, train, cover) -> dict[str, Any]:
     ppl = train.get("vs_baseline_ppl", {})
     out.update(best_valid_ppl_mean=train["best_valid_ppl"]["mean"], best_valid_ppl_std=train["best_valid_ppl"]["std"],
                delta_ppl=ppl.get("delta"), delta_ppl_ci_low=ppl.get("ci_low"), delta_ppl_ci_high=ppl.get("ci_high"),
-               p_ppl_holm=ppl.get("p_holm"), significant_ppl=ppl.get("significant"), epochs_to_baseline_loss=train["epochs_to_baseline_loss"]["mean"],
+               p_ppl_holm=ppl.get("p_holm"), significant_ppl=ppl.get("significant"),
+               epochs_to_baseline_loss=train["epochs_to_baseline_loss"]["mean"],
                reached_baseline_loss=f"{train['epochs_to_baseline_loss']['reached']}/{train['n']}",
                best_epoch_mean=train["best_epoch"]["mean"], train_seconds_mean=train["train_seconds"]["mean"],
                tokens_per_s_mean=train["tokens_per_s"]["mean"], parameters=train["parameters"])
