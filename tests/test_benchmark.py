@@ -332,7 +332,7 @@ def test_bad_suite_settings_are_named(tmp_path, edit, message):
 def test_unknown_suite_lists_the_built_ins():
     assert {"smoke", "quick", "multi30k-en-fr", "low-resource"} <= set(builtin_suites())
     with pytest.raises(ConfigError, match=r"Suite 'smok' is neither a built-in suite nor a file. Built-in suites: "
-                                          r"low-resource, multi30k-en-fr, quick, smoke.*Did you mean 'smoke'"):
+                                          r"converged-en-fr, low-resource, multi30k-en-fr, quick, smoke.*Did you mean 'smoke'"):
         run_suite("smok", "unused")
 
 

@@ -346,3 +346,88 @@ def test_subword_vectors_are_not_cached_and_a_corrupt_cache_is_rebuilt(tmp_path,
     with caplog.at_level(logging.WARNING):
         again = cached_vectors(ctx, [src], {"plain": 1}, plain)
     assert plain.calls == 2 and not again.from_cache and "unreadable vector cache" in caplog.text
+
+
+# --- initialisation that can be matched: center, remove_top, rescale -------------------------------------
+
+def _big_vectors(n=400, dim=20, seed=3):
+    rng = np.random.default_rng(seed)
+    common = rng.normal(0, 1, dim) * 4  # a shared direction, as pretrained vectors have
+    matrix = rng.normal(0, 1.7, (n, dim)) + common + rng.normal(0, 3, (n, 1)) * rng.normal(0, 1, dim)
+    keys = [f"w{i}" for i in range(n)]
+    vocab = make_vocab({k: n - i for i, k in enumerate(keys[: n - 50])} | {"unseen1": 1, "unseen2": 1})
+    return Vectors(keys, matrix), vocab
+
+
+def _kept(module, report_vocab=None):
+    mask = module.pretrained.numpy()
+    return rows(module)[mask].astype(np.float64)
+
+
+def test_rescale_init_gives_pretrained_rows_the_random_plugins_std():
+    from s2s_embed.embeddings.builtins.random import draw_std
+
+    vectors, vocab = _big_vectors()
+    module, report = build(vectors, vocab, rescale="init")
+    kept = _kept(module)
+    assert abs(kept.std() / draw_std() - 1) < 0.02
+    assert report["rescale"] == "init" and report["init"]["target_std"] == draw_std()
+    assert report["init"]["before"]["std"] > 2 and abs(report["init"]["after"]["std"] - 1.0) < 0.02
+    oov = rows(module)[~module.pretrained.numpy()][1:]  # not <pad>
+    assert 0.7 < oov.std() < 1.3  # the OOV rows are drawn from the same, rescaled statistics
+
+
+def test_rescale_number_sets_that_std_and_center_zeroes_the_mean():
+    vectors, vocab = _big_vectors()
+    module, report = build(vectors, vocab, center=True, rescale=0.25)
+    kept = _kept(module)
+    assert abs(kept.std() / 0.25 - 1) < 0.02
+    assert np.linalg.norm(kept.mean(axis=0)) < 1e-4
+    assert report["init"]["before"]["mean_norm"] > 1
+
+
+def test_remove_top_leaves_no_projection_on_the_removed_components():
+    vectors, vocab = _big_vectors()
+    ids = [vocab.stoi[k] for k in vectors.keys if k in vocab.stoi]
+    original = vectors.vectors[[vectors.key_to_index[vocab.itos[i]] for i in ids]].astype(np.float64)
+    centred = original - original.mean(axis=0)
+    top = np.linalg.svd(centred, full_matrices=False)[2][:2]
+    module, report = build(vectors, vocab, center=True, remove_top=2)
+    kept = _kept(module)
+    assert np.abs(kept @ top.T).max() < 1e-3
+    assert np.linalg.norm(kept.mean(axis=0)) < 1e-3
+    assert 0 < report["init"]["removed_variance"] < 1
+    assert report["remove_top"] == 2 and report["center"] is True
+
+
+def test_default_init_keeps_the_vectors_as_they_are():
+    module, report = build(Vectors(KEYS, VECS), VOCAB)
+    assert rows(module)[VOCAB.stoi["the"]].tolist() == VECS[3].tolist()
+    assert report["init"]["target_std"] is None and report["rescale"] == "none"
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("rescale", "big", "rescale = 'big' is not valid"),
+    ("rescale", -1.0, "rescale = -1.0 is not valid"),
+    ("rescale", float("nan"), "is not valid"),
+    ("remove_top", -2, "remove_top = -2 must be"),
+    ("remove_top", 1.5, "remove_top = 1.5 must be"),
+    ("center", "yes", "center = 'yes' must be true or false"),
+])
+def test_bad_init_options_name_the_option(key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        EmbeddingSpec.from_table({"name": "glove", key: value}, "embeddings.source")
+
+
+def test_init_options_on_an_own_layer_plugin_are_refused():
+    from s2s_embed.embeddings.registry import build_embedding
+
+    spec = EmbeddingSpec.from_table({"name": "random", "dim": 8, "rescale": "init"}, "embeddings.source")
+    with pytest.raises(ConfigError, match="rescale = 'init' transforms pretrained vectors"):
+        build_embedding(spec, make_ctx(VOCAB))
+
+
+def test_init_options_are_recorded_in_the_config_table():
+    table = EmbeddingSpec.from_table({"name": "glove", "center": True, "remove_top": 3, "rescale": "init"},
+                                     "embeddings.source").to_table()
+    assert (table["center"], table["remove_top"], table["rescale"]) == (True, 3, "init")

@@ -479,6 +479,12 @@ def _adapt(module: nn.Module, spec: EmbeddingSpec, entry: PluginEntry, where: st
     A plugin layer has no pretrained rows, so freeze = "pretrained" leaves it
     trainable, and "all" freezes the plugin layer but not the projection.
     """
+    if spec.transforms_vectors:
+        set_ = [k for k, default in (("normalize", False), ("center", False), ("remove_top", 0), ("rescale", "none"))
+                if getattr(spec, k) != default]
+        raise ConfigError(f"{where}: {', '.join(f'{k} = {getattr(spec, k)!r}' for k in set_)} transforms pretrained "
+                          f"vectors, but embedding '{entry.name}' builds its own layer and has none. Remove "
+                          f"{'it' if len(set_) == 1 else 'them'}, or use a vector plugin (glove, spacy, word2vec, ...).")
     if spec.freeze == "all":
         module.requires_grad_(False)
     if spec.dim is None or spec.dim == module.embedding_dim:

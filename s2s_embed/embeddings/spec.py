@@ -6,6 +6,7 @@ model only needs an `nn.Module` that maps ids (batch, time) to vectors
 """
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from s2s_embed.errors import ConfigError
 
 FREEZE_MODES = ("none", "all", "pretrained")
 OOV_MODES = ("random", "zero", "mean", "subword")
-CORE_KEYS = ("name", "dim", "project", "freeze", "oov", "normalize")
+CORE_KEYS = ("name", "dim", "project", "freeze", "oov", "normalize", "center", "remove_top", "rescale")
+RESCALE_MODES = ("none", "init")
+INIT_KEYS = ("normalize", "center", "remove_top", "rescale")  # how pretrained rows are transformed; vector plugins only
 CACHE_ENV = "S2S_EMBED_CACHE"
 
 
@@ -42,6 +45,9 @@ class EmbeddingSpec:
     freeze: str = "none"  # none | all | pretrained (pretrained rows fixed, OOV rows learn)
     oov: str = "random"  # random | zero | mean | subword: how rows without a vector start
     normalize: bool = False  # scale every pretrained vector to unit length
+    center: bool = False  # subtract the mean pretrained vector
+    remove_top: int = 0  # remove the top D principal components of the pretrained rows ("all-but-the-top")
+    rescale: str | float = "none"  # "none" | "init" (the random plugin's std for this dim) | a number: that std
     options: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -61,13 +67,27 @@ class EmbeddingSpec:
             raise ConfigError(f"{where}.oov = {self.oov!r} is not valid. Choose one of: {', '.join(OOV_MODES)}.")
         if self.dim is not None and (not isinstance(self.dim, int) or isinstance(self.dim, bool) or self.dim <= 0):
             raise ConfigError(f"{where}.dim = {self.dim!r} must be a positive integer.")
-        for key in ("project", "normalize"):
+        for key in ("project", "normalize", "center"):
             if not isinstance(getattr(self, key), bool):
                 raise ConfigError(f"{where}.{key} = {getattr(self, key)!r} must be true or false.")
+        if not isinstance(self.remove_top, int) or isinstance(self.remove_top, bool) or self.remove_top < 0:
+            raise ConfigError(f"{where}.remove_top = {self.remove_top!r} must be a whole number >= 0 "
+                              f"(how many top principal components to remove; 0 = none).")
+        rescale = self.rescale
+        if isinstance(rescale, bool) or not (
+                rescale in RESCALE_MODES or (isinstance(rescale, (int, float)) and math.isfinite(rescale) and rescale > 0)):
+            raise ConfigError(f"{where}.rescale = {rescale!r} is not valid. Choose \"none\" (keep the vectors' own "
+                              f"scale), \"init\" (the std the random plugin draws) or a positive number (that std).")
+
+    @property
+    def transforms_vectors(self) -> bool:
+        """Whether any initialisation option beyond the defaults is set."""
+        return bool(self.normalize or self.center or self.remove_top or self.rescale != "none")
 
     def to_table(self) -> dict[str, Any]:
         return {"name": self.name, "dim": self.dim, "project": self.project, "freeze": self.freeze,
-                "oov": self.oov, "normalize": self.normalize, **self.options}
+                "oov": self.oov, "normalize": self.normalize, "center": self.center, "remove_top": self.remove_top,
+                "rescale": self.rescale, **self.options}
 
 
 @dataclass

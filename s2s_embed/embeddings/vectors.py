@@ -232,6 +232,7 @@ def build_layer(vectors: Vectors, ctx: BuildContext, spec: EmbeddingSpec, plugin
     if spec.normalize:
         for chunk in _chunks(np.flatnonzero(pretrained)):
             matrix[chunk] = _unit_rows(matrix[chunk])
+    transform = _transform(matrix, pretrained, spec)
     init, notes = _oov_init(spec, vectors)
     seed = [ctx.seed, zlib.crc32(ctx.side.encode())]  # source and target draw different rows
     _fill_oov(matrix, ~pretrained, init, _stats(matrix, pretrained, vectors, spec.normalize), seed)
@@ -239,6 +240,7 @@ def build_layer(vectors: Vectors, ctx: BuildContext, spec: EmbeddingSpec, plugin
     module.pretrained.copy_(torch.from_numpy(pretrained))
 
     report = _coverage(kinds, ctx, spec, vectors, plugin_name, module, init, notes)
+    report["init"] = transform
     if report["types"]["total"] and not report["types"]["covered"]:
         warnings.warn(
             f"0% coverage: none of the {report['types']['total']} {ctx.side} vocabulary words has a vector in "
@@ -246,6 +248,60 @@ def build_layer(vectors: Vectors, ctx: BuildContext, spec: EmbeddingSpec, plugin
             f"'{ctx.lang}' and that their case matches the corpus (lowercase = {ctx.lowercase}).",
             CoverageWarning, stacklevel=2)
     return module, report
+
+
+def _transform(matrix: np.ndarray, pretrained: np.ndarray, spec: EmbeddingSpec) -> dict[str, Any]:
+    """Center, remove the top principal components, then rescale the pretrained rows, in place, in that order.
+
+    Returns what was done, with the rows' mean-vector norm, overall std and mean
+    row norm before and after, for the coverage report and the result row.
+    """
+    ids = np.flatnonzero(pretrained)
+    record: dict[str, Any] = {"normalize": spec.normalize, "center": spec.center, "remove_top": spec.remove_top,
+                              "rescale": spec.rescale, "target_std": None, "removed_variance": None}
+    rows = matrix[ids].astype(np.float64) if len(ids) else np.zeros((0, matrix.shape[1]))
+    record["before"] = _row_stats(rows)
+    if len(ids):
+        if spec.center:
+            rows -= rows.mean(axis=0)
+        if spec.remove_top:
+            rows, record["removed_variance"] = _remove_top(rows, spec.remove_top)
+        if spec.rescale != "none":
+            target = random_init_std() if spec.rescale == "init" else float(spec.rescale)
+            record["target_std"] = target
+            std = rows.std()
+            if std > 0:
+                rows *= target / std
+        matrix[ids] = rows.astype(np.float32)
+    record["after"] = _row_stats(rows)
+    return record
+
+
+def random_init_std() -> float:
+    """The per-component std of the rows the `random` plugin draws by default."""
+    from s2s_embed.embeddings.builtins.random import draw_std
+
+    return draw_std()
+
+
+def _remove_top(rows: np.ndarray, d: int) -> tuple[np.ndarray, float]:
+    """`rows` without their projection on the top `d` principal directions (of the centred rows).
+
+    Returns the rows and the share of the variance those directions held.
+    """
+    centred = rows - rows.mean(axis=0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    d = min(d, vt.shape[0])
+    top = vt[:d]  # (d, dim)
+    total = float(np.square(s).sum())
+    return rows - (rows @ top.T) @ top, (float(np.square(s[:d]).sum()) / total if total else 0.0)
+
+
+def _row_stats(rows: np.ndarray) -> dict[str, float]:
+    if not len(rows):
+        return {"mean_norm": 0.0, "std": 0.0, "row_norm": 0.0}
+    return {"mean_norm": round(float(np.linalg.norm(rows.mean(axis=0))), 6), "std": round(float(rows.std()), 6),
+            "row_norm": round(float(np.linalg.norm(rows, axis=1).mean()), 6)}
 
 
 def _check_dim(vectors: Vectors, dim: int | None, spec: EmbeddingSpec, ctx: BuildContext, plugin_name: str) -> None:
@@ -396,6 +452,9 @@ def _coverage(kinds: list[str], ctx: BuildContext, spec: EmbeddingSpec, vectors:
         "dim": module.embedding_dim,
         "projection": module.projection is not None,
         "normalize": spec.normalize,
+        "center": spec.center,
+        "remove_top": spec.remove_top,
+        "rescale": spec.rescale,
         "freeze": spec.freeze,
         "oov": spec.oov,
         "oov_init": init,
@@ -418,6 +477,11 @@ def format_coverage(report: Mapping[str, Any]) -> str:
     shape = f"{report['source_size']:,} x {report['source_dim']}"
     extra = [f"projected to {report['dim']}"] if report["projection"] else []
     extra += ["unit length"] if report["normalize"] else []
+    extra += ["centred"] if report.get("center") else []
+    extra += [f"top {report['remove_top']} components removed"] if report.get("remove_top") else []
+    init = report.get("init") or {}
+    if init.get("target_std") is not None:
+        extra += [f"rescaled to std {init['target_std']:g} (was {init['before']['std']:.3g})"]
     extra += [f"{report['duplicates_dropped']:,} duplicates dropped"] if report["duplicates_dropped"] else []
     extra += ["from cache"] if report["from_cache"] else []
     lines = [

@@ -26,6 +26,14 @@ class RandomEmbedding(nn.Embedding):
         return f"{super().extra_repr()}, init={self.init}"
 
 
+def draw_std(init: str = "normal", scale: float | None = None, rows: int = 0, dim: int = DEFAULT_DIM) -> float:
+    """The per-component std of the rows `factory` draws with these options (rows, dim matter for xavier only)."""
+    if init == "normal":
+        return float(scale or 1.0)
+    bound = (scale or 0.1) if init == "uniform" else (scale or 1.0) * math.sqrt(6.0 / (rows + dim))
+    return bound / math.sqrt(3.0)  # U(-b, b) has std b / sqrt(3)
+
+
 def factory(ctx: BuildContext, init: str = "normal", scale: float | None = None) -> RandomEmbedding:
     """Random vectors learnt from scratch (init normal | uniform | xavier; dim from the spec, 256 by default).
 
