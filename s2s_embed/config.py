@@ -8,6 +8,7 @@ checked the same way.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -16,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from s2s_embed.devices import DEVICES
 from s2s_embed.embeddings.spec import EmbeddingSpec
 from s2s_embed.errors import ConfigError, did_you_mean
+from s2s_embed.model.attention import KINDS
 
 CORPORA = ("synthetic", "multi30k", "files", "tsv")
-ATTENTIONS = ("none", "bahdanau", "luong")
-DEVICES = ("auto", "cpu", "cuda")
+ATTENTIONS = tuple(KINDS)  # none, bahdanau, luong: each kind is a class in model/attention.py, listed in KINDS
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class ModelConfig:
     num_layers: int = 2
     dropout: float = 0.5
     bidirectional: bool = False  # bidirectional encoder; the decoder's state is then twice hidden_size
-    attention: str = "none"  # none (the origin's context vector only) | bahdanau | luong
+    attention: str = "none"  # none (the encoder's final state is the only context) | bahdanau | luong
     init_range: float = 0.0  # > 0: LSTM, attention and dense weights from U(-r, r) (Sutskever: 0.08); 0 = torch's
 
     def check(self) -> None:
@@ -77,7 +79,7 @@ class ModelConfig:
         _positive("model.hidden_size", self.hidden_size)
         _positive("model.num_layers", self.num_layers)
         _probability("model.dropout", self.dropout)
-        _choice("model.attention", self.attention, ATTENTIONS)
+        _choice("model.attention", self.attention, tuple(KINDS))
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,9 @@ class TrainConfig:
             raise ConfigError(f"train.clip = {self.clip} must be positive.")
         _probability("train.teacher_forcing", self.teacher_forcing)
         _at_least("train.patience", self.patience, 0)
+        if not 0 <= self.seed < 2**32:
+            raise ConfigError(f"train.seed = {self.seed} must be a whole number from 0 to {2**32 - 1} "
+                              f"(numpy's and torch's generators take no negative seed).")
         _choice("train.device", self.device, DEVICES)
 
 
@@ -173,12 +178,17 @@ def load(path: str | Path | None, overrides: Sequence[str] = ()) -> Config:
     if path is not None:
         path = Path(path)
         where = str(path)
+        if path.is_dir():
+            raise ConfigError(f"Config file {path} is a folder, not a TOML file. Give the config file itself "
+                              f"(e.g. {path / 'config.toml'}), or no path for the defaults.")
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"Config file {path} does not exist.") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"Config file {path} is not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"Config file {path} cannot be read: {exc.strerror or exc}.") from None
     for item in overrides:
         apply_override(raw, item)
     return from_dict(raw, where)
@@ -210,6 +220,9 @@ def _section(cls: type, table: Any, name: str) -> Any:
     hints = typing.get_type_hints(cls)
     for key, value in table.items():
         _check_type(f"{name}.{key}", value, hints[key])
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{name}.{key} = {value} is not a finite number; give a real value "
+                              f"(the default is {fields[key].default!r}).")
     section = cls(**{k: float(v) if hints[k] is float else v for k, v in table.items()})
     section.check()
     return section

