@@ -45,120 +45,18 @@ Every number returned is a plain Python float.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from s2s_embed import evaluate
+from s2s_embed.corpus_metrics import corpus_scores, sentence_stats
 from s2s_embed.errors import ConfigError, DataError
+from s2s_embed.t_distribution import t_quantile, t_two_sided_p
 
 LEVEL = 0.95
 MIN_RESAMPLES = 100
-
-
-# --- Student's t distribution (the core does not depend on scipy) ---------------------------
-
-
-def _betainc(a: float, b: float, x: float) -> float:
-    """Regularised incomplete beta I_x(a, b), by Lentz's continued fraction."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    if x > (a + 1) / (a + b + 2):  # the fraction converges fast only below this point
-        return 1.0 - _betainc(b, a, 1.0 - x)
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)) / a
-    tiny = 1e-300
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    result = d
-    for m in range(1, 500):
-        for numerator in (
-            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
-        ):
-            d = 1.0 + numerator * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + numerator / c
-            c = c if abs(c) > tiny else tiny
-            result *= c * d
-        if abs(c * d - 1.0) < 1e-15:
-            break
-    return front * result
-
-
-def t_two_sided_p(t: float, df: float) -> float:
-    """P(|T| >= |t|) for Student's t with `df` degrees of freedom (df may be fractional or inf)."""
-    if math.isinf(df):
-        return math.erfc(abs(t) / math.sqrt(2.0))
-    return _betainc(df / 2.0, 0.5, df / (df + t * t))
-
-
-def t_quantile(q: float, df: float) -> float:
-    """The t with P(T <= t) = q, for 0.5 <= q < 1 (bisection on `t_two_sided_p`)."""
-    target = 2.0 * (1.0 - q)
-    low, high = 0.0, 1.0
-    while t_two_sided_p(high, df) > target:
-        low, high = high, 2.0 * high
-    for _ in range(200):
-        mid = 0.5 * (low + high)
-        low, high = (mid, high) if t_two_sided_p(mid, df) > target else (low, mid)
-        if high - low < 1e-12 * high:
-            break
-    return 0.5 * (low + high)
-
-
-# --- corpus metrics from per-sentence sufficient statistics ---------------------------------
-
-
-def sentence_stats(runs: Sequence[Sequence[str]], refs: Sequence[str], metric: str, names: Sequence[str]) -> np.ndarray:
-    """sacreBLEU's per-sentence statistics of each run, shape (runs, sentences, K).
-
-    BLEU: hyp_len, ref_len, matches and totals for n = 1..4 (K = 10).
-    chrF: hyp, ref and match counts per character n-gram order (K = 18).
-    `names[i]` names run i in errors.
-    """
-    for hyps, name in zip(runs, names, strict=True):
-        evaluate.check_lengths(len(hyps), len(refs), name, "references")
-    scorer = evaluate.metric(metric)
-    scorer._ref_cache = scorer._cache_references([list(refs)])  # tokenise the references once for all runs
-    return np.array([scorer._extract_corpus_statistics(list(hyps), None) for hyps in runs], dtype=np.float64)
-
-
-def corpus_scores(stats: np.ndarray, metric: str) -> np.ndarray:
-    """The corpus metric of summed statistics (..., K) -> (...), as sacreBLEU computes it."""
-    scorer = evaluate.metric(metric)
-    if metric == "bleu":
-        return _bleu(stats, scorer.max_ngram_order)
-    return _chrf(stats, scorer.beta)
-
-
-def _bleu(stats: np.ndarray, order: int) -> np.ndarray:
-    """sacreBLEU BLEU with its default 'exp' smoothing, vectorised over leading axes."""
-    sys_len, ref_len = stats[..., 0], stats[..., 1]
-    correct, total = stats[..., 2 : 2 + order], stats[..., 2 + order : 2 + 2 * order]
-    zero = correct == 0
-    halvings = np.cumsum(zero, axis=-1)  # the k-th order without a match counts as 1 / (2^k total)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        precision = np.where(zero, 1.0 / (2.0**halvings * total), correct / total)
-        brevity = np.where(sys_len < ref_len, np.exp(1.0 - ref_len / sys_len), 1.0)
-    defined = (total > 0).all(axis=-1) & ~zero.all(axis=-1)
-    log_mean = np.log(np.where(defined[..., None], precision, 1.0)).mean(axis=-1)
-    return np.where(defined, 100.0 * brevity * np.exp(log_mean), 0.0)
-
-
-def _chrf(stats: np.ndarray, beta: float) -> np.ndarray:
-    """sacreBLEU chrF (effective-order averaging, its default), vectorised over leading axes."""
-    hyp, ref, match = stats[..., 0::3], stats[..., 1::3], stats[..., 2::3]
-    both = (hyp > 0) & (ref > 0)
-    orders = both.sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        precision = np.where(both, match / hyp, 0.0).sum(axis=-1) / orders
-        recall = np.where(both, match / ref, 0.0).sum(axis=-1) / orders
-        f = beta**2
-        fscore = 100.0 * (1 + f) * precision * recall / (f * precision + recall)
-    return np.where((orders > 0) & (precision + recall > 0), fscore, 0.0)
 
 
 def _resample_counts(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
@@ -202,6 +100,18 @@ def paired_bootstrap(
     """
     _check_resamples(n)
     stats = sentence_stats([baseline_hyps, system_hyps], refs, metric, ["baseline run", "system run"])  # (2, N, K)
+    return paired_bootstrap_stats(stats[0], stats[1], metric, n, seed)
+
+
+def paired_bootstrap_stats(baseline: np.ndarray, system: np.ndarray, metric: str = "bleu", n: int = 1000,
+                           seed: int = 0) -> dict:
+    """`paired_bootstrap` on each run's per-sentence statistics (`sentence_stats` of one run, (N, K)):
+    the same numbers without the hypotheses and references."""
+    _check_resamples(n)
+    if np.shape(baseline) != np.shape(system):
+        raise DataError(f"The baseline run's sentence statistics have shape {np.shape(baseline)} and the system "
+                        f"run's {np.shape(system)}: both must be of the same test set and metric.")
+    stats = np.stack([np.asarray(baseline, dtype=np.float64), np.asarray(system, dtype=np.float64)])  # (2, N, K)
     counts = _resample_counts(np.random.default_rng(seed), n, stats.shape[1])
     scores = corpus_scores(np.tensordot(counts, stats, axes=([1], [1])), metric)  # (n, 2)
     diffs = scores[:, 1] - scores[:, 0]
@@ -238,8 +148,22 @@ def seed_bootstrap(
     kb, ks = len(baseline_runs), len(system_runs)
     names = [f"baseline run {i}" for i in range(kb)] + [f"system run {i}" for i in range(ks)]
     stats = sentence_stats([*baseline_runs, *system_runs], refs, metric, names)  # (kb + ks, N, K)
-    base, system = stats[:kb], stats[kb:]
-    size = stats.shape[1]
+    return seed_bootstrap_stats(stats[:kb], stats[kb:], metric, n, seed)
+
+
+def seed_bootstrap_stats(baseline: np.ndarray, system: np.ndarray, metric: str = "bleu", n: int = 1000,
+                         seed: int = 0) -> dict:
+    """`seed_bootstrap` on per-sentence statistics, (seeds, N, K) per side as `sentence_stats` gives them:
+    the same numbers without the hypotheses and references (e.g. from a results folder without its test sets)."""
+    _check_resamples(n)
+    base, system = np.asarray(baseline, dtype=np.float64), np.asarray(system, dtype=np.float64)
+    _check_seeds(len(base), "baseline")
+    _check_seeds(len(system), "system")
+    if base.shape[1:] != system.shape[1:]:
+        raise DataError(f"The baseline's sentence statistics have shape {base.shape[1:]} and the system's "
+                        f"{system.shape[1:]}: both must be of the same test set and metric.")
+    kb, ks = len(base), len(system)
+    size = base.shape[1]
 
     counts = _resample_counts(np.random.default_rng(seed), n, size)  # (n, N), one draw shared by every run
     base_scores = corpus_scores(np.tensordot(counts, base, axes=([1], [1])), metric)  # (n, kb)
@@ -255,7 +179,90 @@ def seed_bootstrap(
     spread = seed_parts[0] ** 2 / (kb - 1) + seed_parts[1] ** 2 / (ks - 1) + test_set_part**2 / max(size - 1, 1)
     df = var**2 / spread if spread > 0 else math.inf
     delta = float(system_full.mean() - base_full.mean())
-    return _t_result(delta, math.sqrt(var), df, "seed spread + paired sentence bootstrap, Welch-Satterthwaite t")
+    result = _t_result(delta, math.sqrt(var), df, "seed spread + paired sentence bootstrap, Welch-Satterthwaite t")
+    result["parts"] = {"seed_var_baseline": float(base_full.var(ddof=1)), "seed_var_system": float(system_full.var(ddof=1)),
+                       "seeds_baseline": kb, "seeds_system": ks, "test_set_var": test_set_part, "sentences": size}
+    return result
+
+
+# --- power: what a design could have seen -----------------------------------------------------
+
+POWER = 0.8
+
+
+def detection_rate(effect: float, parts: dict, alpha: float = 0.05, draws: int = 20_000) -> float:
+    """Probability that the seed-aware test rejects at `alpha` when the true difference is `effect`.
+
+    `parts` describes the design: each side's seed variance and number of
+    seeds, the test-set sampling variance (from the bootstrap, taken as known)
+    and the number of sentences. The estimated difference is normal around
+    `effect` with the design's true standard error; the test divides it by an
+    estimated one on Welch-Satterthwaite df. That estimate's law (each seed
+    variance a scaled chi-square) is integrated by a fixed, seeded set of
+    draws, so the answer is the same every time and matches the test as run.
+    """
+    vb, vs, kb, ks = parts["seed_var_baseline"], parts["seed_var_system"], parts["seeds_baseline"], parts["seeds_system"]
+    test_var, sentences = parts["test_set_var"], parts["sentences"]
+    true_se = math.sqrt(vb / kb + vs / ks + test_var)
+    if true_se == 0:
+        return 1.0 if effect else 0.0
+    rng = np.random.default_rng(0)
+    sb = vb * rng.chisquare(kb - 1, draws) / (kb - 1)
+    ss = vs * rng.chisquare(ks - 1, draws) / (ks - 1)
+    pb, ps = sb / kb, ss / ks
+    var = pb + ps + test_var
+    spread = pb**2 / (kb - 1) + ps**2 / (ks - 1) + test_var**2 / max(sentences - 1, 1)
+    df = np.where(spread > 0, var**2 / np.where(spread > 0, spread, 1), 1e6)
+    crit = _t_crit(df, alpha) * np.sqrt(var)
+    return float(np.mean(_phi((abs(effect) - crit) / true_se) + _phi((-abs(effect) - crit) / true_se)))
+
+
+def _phi(z: np.ndarray) -> np.ndarray:
+    """The standard normal CDF, elementwise (erfc by Numerical Recipes' Chebyshev fit, error < 1.2e-7)."""
+    x = np.abs(z) / math.sqrt(2)
+    t = 1 / (1 + 0.5 * x)
+    poly = -x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (
+        0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+    tail = 0.5 * t * np.exp(poly)  # P(Z > |z|)
+    return np.where(z >= 0, 1 - tail, tail)
+
+
+def _t_crit(df: np.ndarray, alpha: float) -> np.ndarray:
+    """The two-sided critical t for each df, interpolated on a log grid (exact at the grid points)."""
+    grid, values = _t_crit_grid(alpha)
+    return np.interp(np.log(np.clip(df, 0.5, 1e6)), grid, values)
+
+
+@functools.lru_cache(maxsize=8)
+def _t_crit_grid(alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    grid = np.geomspace(0.5, 1e6, 240)
+    return np.log(grid), np.array([t_quantile(1 - alpha / 2, g) for g in grid])
+
+
+def detectable_effect(parts: dict, alpha: float = 0.05, power: float = POWER) -> float:
+    """The smallest true difference the design detects with probability `power` (bisection on detection_rate)."""
+    low, high = 0.0, 1.0
+    while detection_rate(high, parts, alpha) < power and high < 1e4:
+        high *= 2
+    for _ in range(40):
+        mid = (low + high) / 2
+        low, high = (mid, high) if detection_rate(mid, parts, alpha) < power else (low, mid)
+    return high
+
+
+def power_of(result: dict, effect: float = 1.0, alpha: float = 0.05, power: float = POWER, max_seeds: int = 50) -> dict:
+    """For a `seed_bootstrap` result: the minimum detectable effect of this design (`power`, two-sided `alpha`,
+    before any Holm adjustment), the rate at which it would detect `effect`, and how many seeds per
+    configuration would detect `effect` with `power` (None: more than `max_seeds`, e.g. when the test set's
+    sampling alone is too large)."""
+    parts = result["parts"]
+    needed = None
+    for k in range(2, max_seeds + 1):
+        if detection_rate(effect, {**parts, "seeds_baseline": k, "seeds_system": k}, alpha) >= power:
+            needed = k
+            break
+    return {"mde": detectable_effect(parts, alpha, power), "power": power, "alpha": alpha, "effect": effect,
+            "rate_at_effect": detection_rate(effect, parts, alpha), "seeds_for_effect": needed, "max_seeds": max_seeds}
 
 
 def _run_noise_in_mean(scores: np.ndarray) -> float:

@@ -48,6 +48,31 @@ def tiny_task(tmp_path_factory) -> dict:
     return files
 
 
+@pytest.fixture(scope="session")
+def smoke(tmp_path_factory) -> dict:
+    """The smoke suite, run once through run_suite for every test module that reads it (copy it to change it)."""
+    from s2s_embed.benchmark import run_suite
+
+    out = tmp_path_factory.mktemp("smoke") / "results"
+    lines: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("S2S_EMBED_CACHE", str(out.parent / "cache"))
+        report = run_suite("smoke", out, echo=lines.append)
+    return {"out": out, "report": report, "lines": lines}
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_task, tmp_path_factory) -> Path:
+    """A model folder trained for one epoch on 300 tiny pairs: enough to load, translate and tamper with."""
+    from s2s_embed import config
+    from s2s_embed.train import train
+
+    folder = tmp_path_factory.mktemp("tiny_model") / "m"
+    cfg = config.load(None, tiny_overrides(tiny_task, folder, "data.train_size=300", "train.epochs=1"))
+    train(cfg, progress=False, echo=lambda *a: None)
+    return folder
+
+
 def tiny_overrides(task: dict, out_dir: Path, *extra: str) -> list[str]:
     (tr_s, tr_t), (va_s, va_t) = task["train"], task["valid"]
     return ["data.corpus='files'", f"data.train_src='{tr_s}'", f"data.train_trg='{tr_t}'",

@@ -6,8 +6,8 @@ from torch import nn
 from s2s_embed.config import ModelConfig
 from s2s_embed.data.batching import pad
 from s2s_embed.data.vocab import EOS_ID, PAD_ID, SOS_ID
-from s2s_embed.errors import PluginError
-from s2s_embed.model import build_model
+from s2s_embed.errors import ConfigError, PluginError
+from s2s_embed.model import attention, build_model
 from s2s_embed.model.decoder import _gold_runs
 from s2s_embed.model.search import beam_search, greedy
 
@@ -39,6 +39,26 @@ def test_forward_shapes_with_different_dims(attention, bidirectional):
     feats = model(src, torch.tensor([3, 2]), trg_in, teacher_forcing=0.5)
     assert feats.shape[:2] == (2, 4)
     assert model.logits(feats).shape == (2, 4, 11)
+
+
+def test_an_attention_kind_is_added_in_one_place(monkeypatch):
+    """A kind in attention.KINDS is a valid model.attention and builds a decoder that asks it, with no other edit."""
+
+    class Doubled(attention.Luong):
+        def after_rnn(self, decoder, out, context, memory):
+            return 2.0 * super().after_rnn(decoder, out, context, memory)
+
+    monkeypatch.setitem(attention.KINDS, "doubled", Doubled())
+    ModelConfig(attention="doubled").check()
+    doubled, luong = _model("doubled"), _model("luong")
+    assert list(doubled.state_dict()) == list(luong.state_dict())
+    src, lens, trg_in = pad([[4, 5, 6]]), torch.tensor([3]), torch.tensor([[SOS_ID, 7]])
+    assert torch.allclose(doubled(src, lens, trg_in), 2.0 * luong(src, lens, trg_in))
+
+
+def test_an_unknown_attention_kind_lists_the_kinds():
+    with pytest.raises(ConfigError, match="Choose one of: none, bahdanau, luong"):
+        ModelConfig(attention="bahdanu").check()
 
 
 def test_context_vector_starts_the_decoder():
@@ -130,6 +150,7 @@ def test_greedy_and_beam_decode_a_learned_task():
     assert beam_search(model, src, lens, max_len=10, beam_size=4) == want
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attention", ["none", "bahdanau"])
 def test_beam_search_of_a_batch_equals_each_sentence_alone(attention):
     """Sentences that finish early leave the batch (with their attention memory); the others decode as alone."""

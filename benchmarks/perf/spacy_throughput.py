@@ -34,6 +34,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import MULTI30K, save  # noqa: E402
 
+from s2s_embed.devices import DEVICES  # noqa: E402
 from s2s_embed.translate import Translator  # noqa: E402
 
 # A small model in the tutorial's shape; one epoch on 4,000 pairs is enough for timing.
@@ -49,7 +50,7 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=64, help="model batch size, both sides (default 64)")
     parser.add_argument("--pipe-batch-size", type=int, default=1000,
                         help="docs per nlp.pipe batch (default 1000, spaCy's nlp.batch_size)")
-    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--device", default="cpu", choices=DEVICES)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--save", help="write the figures, machine and commit here as JSON")

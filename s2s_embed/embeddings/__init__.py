@@ -22,7 +22,7 @@ from s2s_embed.embeddings.spec import BuildContext, BuiltEmbedding, EmbeddingSpe
 
 
 def __getattr__(name: str):
-    if name == "Vectors":  # imported on first use: vectors.py pulls in numpy and the layer code
+    if name == "Vectors":  # imported on first use: the vectors package pulls in numpy and the layer code
         from s2s_embed.embeddings.vectors import Vectors
 
         return Vectors

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from s2s_embed.embeddings.vectors import Vectors
-from s2s_embed.errors import DataError, PluginError
+from s2s_embed.errors import ConfigError, DataError, PluginError
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +47,21 @@ def _require_file(path: str | Path, what: str) -> Path:
 # word2vec / GloVe / fastText text
 
 
-def read_text(path: str | Path, *, header: bool | None = None, wanted: Iterable[str] | None = None) -> Vectors:
+def read_text(path: str | Path, *, header: bool | None = None, wanted: Iterable[str] | None = None,
+              encoding: str = "utf-8") -> Vectors:
     """Read `word v1 ... vdim` lines; a first line `count dim` is a header (auto-detected when header is None).
 
     Duplicate words (among the wanted ones): the first line wins; the rest are counted and logged.
     Lines whose word is not wanted are checked for their number of values but
-    not parsed, so a non-numeric value there goes unnoticed.
+    not parsed, so a non-numeric value there goes unnoticed. Every word must
+    decode in `encoding` (an ASCII-compatible codec such as "latin-1"); the
+    lines whose word does not are a DataError listing their numbers. A header
+    whose count differs from the number of vector lines is a DataError.
     """
     path = _require_file(path, "vector file")
-    keep = None if wanted is None else {w.encode("utf-8") for w in wanted}
+    encoding = _text_encoding(encoding)
+    keep = None if wanted is None else _encoded(wanted, encoding)
+    undecodable: list[int] = []  # lines whose word is not valid in `encoding`
     keys: list[str] = []
     blocks: list[np.ndarray] = []  # parsed rows, PARSE_BATCH lines at a time
     pending: list[bytes] = []  # the numbers of kept lines not parsed yet, single-spaced
@@ -80,7 +86,7 @@ def read_text(path: str | Path, *, header: bool | None = None, wanted: Iterable[
                     raise DataError(f"{path}, line 1: expected a header 'count dim' (two integers), found "
                                     f"{_show(line)}. Set header = false for a file without one (GloVe).")
             if dim is None:
-                dim = _first_row_dim(path, lineno, line)
+                dim = _first_row_dim(path, lineno, line, encoding)
             word, _, rest = line.partition(b" ")
             if line.count(b" ") != dim:  # extra spaces or tabs, or the wrong number of values
                 parts = line.split()
@@ -90,6 +96,9 @@ def read_text(path: str | Path, *, header: bool | None = None, wanted: Iterable[
                                     f"(a word containing a space is not supported).")
                 word, rest = parts[0], b" ".join(parts[1:])
             rows += 1
+            if not word.isascii() and not _decodes(word, encoding):
+                undecodable.append(lineno)
+                continue
             if keep is not None and word not in keep:
                 continue
             if word in first_seen:
@@ -97,7 +106,7 @@ def read_text(path: str | Path, *, header: bool | None = None, wanted: Iterable[
                 repeat = repeat or (word, lineno, first_seen[word])
                 continue
             first_seen[word] = lineno
-            keys.append(_decode(path, lineno, word))
+            keys.append(word.decode(encoding))
             pending.append(rest)
             pending_lines.append(lineno)
             if len(pending) == PARSE_BATCH:
@@ -105,9 +114,13 @@ def read_text(path: str | Path, *, header: bool | None = None, wanted: Iterable[
                 pending, pending_lines = [], []
     if dim is None:
         raise DataError(f"{path} holds no vectors. Expected lines 'word v1 v2 ...'.")
+    if undecodable:
+        raise _not_in_encoding(path, undecodable, encoding)
     blocks.append(_parse_values(path, pending, pending_lines, dim))
     if declared is not None and declared != rows:
-        log.warning("%s: the header says %d words but the file has %d lines of vectors.", path, declared, rows)
+        raise DataError(f"{path}, line 1: the header says {declared} words, but the file has {rows} lines of vectors. "
+                        f"The file is truncated or its header is wrong: download it again, or set the header's "
+                        f"count to {rows}.")
     if duplicates:
         word, lineno, first = repeat
         log.warning("%s: %d repeated word(s) skipped, the first line of each kept (e.g. %r on line %d, first on line %d).",
@@ -138,26 +151,64 @@ def _open_binary(path: Path):
         raise DataError(f"Cannot read the vector file {path}: {exc}") from None
 
 
-def _first_row_dim(path: Path, lineno: int, line: bytes) -> int:
-    """The number of values on the first vector line, after checking the whole line is text and numbers."""
-    text = _decode(path, lineno, line)
-    parts = text.split()
+def _first_row_dim(path: Path, lineno: int, line: bytes, encoding: str) -> int:
+    """The number of values on the first vector line, after checking its word decodes and the rest is numbers."""
+    parts = line.split()
+    if not b" ".join(parts[1:]).isascii():  # numbers are ASCII in any text encoding: raw floats are not
+        raise _binary_file(path, lineno)
+    if parts and not _decodes(parts[0], encoding):
+        raise _not_in_encoding(path, [lineno], encoding)
     if len(parts) < 2:
         raise DataError(f"{path}, line {lineno}: expected a word followed by numbers, found {_show(line)}.")
-    _parse_values(path, [" ".join(parts[1:]).encode()], [lineno], len(parts) - 1)
+    _parse_values(path, [b" ".join(parts[1:])], [lineno], len(parts) - 1)
     return len(parts) - 1
 
 
-def _decode(path: Path, lineno: int, raw: bytes) -> str:
+def _text_encoding(encoding: str) -> str:
+    """The codec's canonical name; ConfigError unless it is known and ASCII-compatible (lines split on b"\\n")."""
+    import codecs
+
     try:
-        return raw.decode("utf-8")
+        name = codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        raise ConfigError(f"encoding = {encoding!r} is not a text encoding Python knows. Use e.g. \"utf-8\", "
+                          f"\"latin-1\" or \"cp1252\".") from None
+    if "a 1.5\n".encode(name) != b"a 1.5\n":
+        raise ConfigError(f"encoding = {encoding!r} is not ASCII-compatible, so its lines and numbers cannot be "
+                          f"read as bytes. Convert the file to UTF-8 (e.g. iconv -f {encoding} -t utf-8).")
+    return name
+
+
+def _encoded(words: Iterable[str], encoding: str) -> set[bytes]:
+    """The words as the file would spell them; a word the encoding cannot write cannot be in the file."""
+    out = set()
+    for w in words:
+        try:
+            out.add(w.encode(encoding))
+        except UnicodeEncodeError:
+            pass
+    return out
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    try:
+        raw.decode(encoding)
     except UnicodeDecodeError:
-        raise _binary_file(path, lineno) from None
+        return False
+    return True
+
+
+def _not_in_encoding(path: Path, linenos: list[int], encoding: str) -> DataError:
+    shown = ", ".join(map(str, linenos[:10])) + (f" and {len(linenos) - 10} more" if len(linenos) > 10 else "")
+    return DataError(f"{path}, line{'s' if len(linenos) > 1 else ''} {shown}: the word is not valid {encoding} text, "
+                     f"so {'these rows' if len(linenos) > 1 else 'this row'} would get no vector. Give the file's "
+                     f"encoding in the embedding table (e.g. encoding = \"latin-1\"), or convert it to UTF-8 "
+                     f"(iconv -f latin1 -t utf-8).")
 
 
 def _binary_file(path: Path, lineno: int) -> DataError:
-    return DataError(f"{path}, line {lineno}: this looks like a binary file (NUL bytes or text that is not UTF-8), not "
-                     f"text vectors. A binary word2vec file needs the word2vec plugin with format = 'bin' (or a .bin path); a fastText .bin "
+    return DataError(f"{path}, line {lineno}: this looks like a binary file (NUL bytes, or raw bytes where numbers "
+                     f"belong), not text vectors. A binary word2vec file needs the word2vec plugin with format = 'bin' (or a .bin path); a fastText .bin "
                      f"model needs the fasttext plugin.")
 
 
@@ -355,21 +406,93 @@ def _gensim(what: str):
     return KeyedVectors
 
 
-def read_word2vec_binary(path: str | Path, *, wanted: Iterable[str] | None = None, limit: int | None = None) -> Vectors:
-    """A binary word2vec file (GoogleNews-vectors-negative300.bin); `limit` reads only its first words."""
+def read_word2vec_binary(path: str | Path, *, wanted: Iterable[str] | None = None, limit: int | None = None,
+                         encoding: str = "utf-8") -> Vectors:
+    """A binary word2vec file (GoogleNews-vectors-negative300.bin); `limit` reads only its first words.
+
+    A text file is refused (read as binary it would give keys like '0.1327'),
+    and so is a header whose count differs from the number of rows.
+    """
     path = _require_file(path, "word2vec file")
+    encoding = _text_encoding(encoding)
+    declared, dim = _binary_header(path)
+    if not is_binary_word2vec(path):
+        raise DataError(f"{path} is a text vector file (its first row is a word and numbers), not binary word2vec. "
+                        f"Set format = \"text\" (or give it a .txt or .vec name).")
     KeyedVectors = _gensim("a binary word2vec file")
     try:
-        kv = KeyedVectors.load_word2vec_format(str(path), binary=True, limit=limit)
-    except (ValueError, EOFError, UnicodeDecodeError, OSError) as exc:
+        kv = KeyedVectors.load_word2vec_format(str(path), binary=True, limit=limit, encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: a word is not valid {encoding} text ({exc.reason}). Give the file's encoding in the "
+                        f"embedding table, e.g. encoding = \"latin-1\".") from None
+    except (ValueError, EOFError, OSError) as exc:
+        rows = _binary_rows(path, dim)
+        if rows != declared:
+            raise _binary_count_mismatch(path, declared, rows) from None
         raise DataError(f"{path} is not a binary word2vec file ({type(exc).__name__}: {exc}). "
-                        f"For a text file use the text reader (binary = false).") from None
+                        f"For a text file set format = \"text\".") from None
+    if limit is None:
+        rows = _binary_rows(path, dim)
+        if rows != declared:
+            raise _binary_count_mismatch(path, declared, rows)
     return Vectors.from_keyed_vectors(kv, source=str(path)).select(wanted)
 
 
-def read_gensim_kv(path: str | Path, *, wanted: Iterable[str] | None = None) -> Vectors:
-    """A file saved by gensim `KeyedVectors.save`, memory-mapped. gensim's format is a pickle: only load your own files."""
+def is_binary_word2vec(path: str | Path) -> bool:
+    """Whether a (possibly gzipped) word2vec file stores its vectors as raw floats rather than text.
+
+    The first row after the `count dim` header decides: in a text file its word is followed by numbers only.
+    """
+    with _open_binary(Path(path)) as f:
+        f.readline()  # "count dim" header
+        row = f.readline(1 << 16)
+    values = row.partition(b" ")[2].split()
+    try:
+        [float(v) for v in values]
+    except ValueError:  # raw float bytes are not decimal numbers
+        return True
+    return not values
+
+
+def _binary_header(path: Path) -> tuple[int, int]:
+    with _open_binary(path) as f:
+        line = f.readline(256).split()
+    if len(line) != 2 or not all(part.isdigit() for part in line):
+        raise DataError(f"{path}, line 1: expected a word2vec header 'count dim' (two integers), found "
+                        f"{_show(b' '.join(line))}. Is this a word2vec file?")
+    return int(line[0]), int(line[1])
+
+
+def _binary_rows(path: Path, dim: int) -> int:
+    """How many whole `word<space><dim float32s>` rows follow the header of a binary word2vec file."""
+    width = 4 * dim
+    rows, buf, pos = 0, b"", 0
+    with _open_binary(path) as f:
+        f.readline()
+        while chunk := f.read(BLOCK_BYTES):
+            buf, pos = buf[pos:] + chunk, 0
+            while (space := buf.find(b" ", pos)) >= 0 and space + 1 + width <= len(buf):
+                pos = space + 1 + width  # a row's newline, if any, starts the next word and is stripped with it
+                rows += 1
+    return rows
+
+
+def _binary_count_mismatch(path: Path, declared: int, rows: int) -> DataError:
+    return DataError(f"{path}, line 1: the header says {declared} words, but the file has {rows} rows of vectors. "
+                     f"The file is truncated or its header is wrong: download it again, or set the header's count "
+                     f"to {rows}.")
+
+
+def read_gensim_kv(path: str | Path, *, wanted: Iterable[str] | None = None, trust_pickle: bool = False) -> Vectors:
+    """A file saved by gensim `KeyedVectors.save`, memory-mapped.
+
+    gensim's format is a pickle, which loads Python objects and so can run any
+    code: it is read only with `trust_pickle=True`, and only for files you made.
+    """
     path = _require_file(path, "gensim KeyedVectors file")
+    if not trust_pickle:
+        raise DataError(f"{path} is a gensim .kv file, a Python pickle that can run any code when loaded; it is read "
+                        f"only with trust_pickle = true (only for files you made).")
     KeyedVectors = _gensim("a gensim KeyedVectors file")
     try:
         kv = KeyedVectors.load(str(path), mmap="r")
@@ -404,19 +527,9 @@ def read_torchtext_cache(path: str | Path, *, wanted: Iterable[str] | None = Non
     import torch
 
     path = _require_file(path, "torchtext vector cache")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        unsafe = [line.strip() for line in str(exc).splitlines() if "Unsupported global" in line]
-        if not unsafe:
-            raise DataError(f"{path} is not a torch file ({str(exc).splitlines()[-1].strip()}). "
-                            f"Expected a torchtext vector cache (.pt).") from None
-        raise DataError(f"{path} holds Python objects that only an unsafe (pickle) load could read, which s2s-embed "
-                        f"does not do. Re-save it as torch.save((itos, stoi, vectors, dim), path) with plain lists, "
-                        f"dicts and a tensor. ({unsafe[0]})") from None
-    except Exception as exc:  # torch.load fails on a non-torch file with anything from EOFError to KeyError
-        raise DataError(f"{path} is not a torch file ({type(exc).__name__}: {str(exc)[:200]}). "
-                        f"Expected a torchtext vector cache (.pt).") from None
+    from s2s_embed.model_folder import load_plain_torch
+
+    payload = load_plain_torch(path, "cpu", DataError, "torch file (expected a torchtext vector cache, .pt)")
     itos, matrix, dim = _unpack_torchtext(path, payload)
     if dim is not None and dim != matrix.shape[1]:
         raise DataError(f"{path}: says dim {dim} but its vectors have {matrix.shape[1]} columns.")

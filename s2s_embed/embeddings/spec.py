@@ -7,7 +7,6 @@ model only needs an `nn.Module` that maps ids (batch, time) to vectors
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from torch import nn
 
+from s2s_embed.cache import CACHE_ENV, default_cache_dir  # noqa: F401  (part of this module's interface)
 from s2s_embed.data.vocab import Vocab
 from s2s_embed.errors import ConfigError
 
@@ -23,12 +23,6 @@ OOV_MODES = ("random", "zero", "mean", "subword")
 CORE_KEYS = ("name", "dim", "project", "freeze", "oov", "normalize", "center", "remove_top", "rescale")
 RESCALE_MODES = ("none", "init")
 INIT_KEYS = ("normalize", "center", "remove_top", "rescale")  # how pretrained rows are transformed; vector plugins only
-CACHE_ENV = "S2S_EMBED_CACHE"
-
-
-def default_cache_dir() -> Path:
-    """$S2S_EMBED_CACHE, else ~/.cache/s2s-embed: where downloads, trained vectors and aligned matrices are kept."""
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "s2s-embed").expanduser()
 
 
 @dataclass(frozen=True)

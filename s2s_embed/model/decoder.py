@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from s2s_embed.model.attention import BahdanauAttention, LuongAttention
+from s2s_embed.errors import ConfigError, unknown
+from s2s_embed.model.attention import KINDS
 
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c), each (L, B, H)
 
@@ -34,19 +35,16 @@ class Decoder(nn.Module):
     def __init__(self, embed: nn.Module, vocab_size: int, state_size: int, memory_size: int,
                  num_layers: int, dropout: float, attention: str = "none"):
         super().__init__()
+        if attention not in KINDS:
+            raise ConfigError(f"model.attention: {unknown('attention', attention, KINDS)}")
         self.embed = embed
-        self.attention_kind = attention
+        self.kind = KINDS[attention]  # what the decoder asks: sizes, modules, what happens around the LSTM
         self.dropout = nn.Dropout(dropout)
         E, H, M = embed.embedding_dim, state_size, memory_size
-        self.attention: nn.Module | None = None
-        self.combine: nn.Module | None = None
-        rnn_input, features = E, H
-        if attention == "bahdanau":
-            self.attention = BahdanauAttention(H, M, H)
-            rnn_input, features = E + M, H + M
-        elif attention == "luong":
-            self.attention = LuongAttention(H, M)
-            self.combine = nn.Linear(H + M, H)  # attentional hidden state: tanh(W [h; context])
+        rnn_input, features = self.kind.sizes(E, H, M)
+        self.attention: nn.Module | None
+        self.combine: nn.Module | None
+        self.attention, self.combine = self.kind.modules(H, M)
         self.rnn = nn.LSTM(rnn_input, H, num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0)
         self.generator = nn.Linear(features, vocab_size)  # the dense layer before the softmax
         self.feature_size = features
@@ -65,7 +63,7 @@ class Decoder(nn.Module):
         autograd, and the caller projects all features to logits in one matmul.
         """
         B, T = trg_in.shape
-        if self.attention_kind == "bahdanau":
+        if self.kind.stepwise:
             return self._run_stepwise(trg_in, state, memory, teacher_forcing)
         gold = torch.rand(T) < teacher_forcing  # gold[t]: step t reads the gold token
         gold[0] = True  # the first input is always <sos>
@@ -81,19 +79,15 @@ class Decoder(nn.Module):
 
     def step(self, prev: torch.Tensor, state: State, memory: Memory) -> tuple[torch.Tensor, State]:
         """One step for search: previous tokens (B,) -> features (B, F) and the new state."""
-        if self.attention_kind == "bahdanau":
-            return self._bahdanau_step(prev, state, memory)
         out, state = self._run(prev.unsqueeze(1), state, memory)
         return out.squeeze(1), state
 
     def _run(self, inp: torch.Tensor, state: State, memory: Memory) -> tuple[torch.Tensor, State]:
-        """Run the LSTM over (B, t) gold-or-predicted inputs at once (no attention or Luong)."""
+        """Run the LSTM over (B, t) gold-or-predicted inputs at once (t = 1 for a stepwise kind): features (B, t, F)."""
         x = self.dropout(self.embed(inp))  # (B, t, E)
+        x, context = self.kind.before_rnn(self, x, state, memory)
         out, state = self.rnn(x, state)  # (B, t, H)
-        if self.attention_kind == "luong":
-            context, _ = self.attention(out, memory.keys, memory.outputs, memory.mask)  # (B, t, M)
-            out = torch.tanh(self.combine(torch.cat([out, context], dim=2)))  # (B, t, H)
-        return out, state
+        return self.kind.after_rnn(self, out, context, memory), state
 
     def _run_stepwise(self, trg_in: torch.Tensor, state: State, memory: Memory, teacher_forcing: float) -> torch.Tensor:
         B, T = trg_in.shape
@@ -102,16 +96,9 @@ class Decoder(nn.Module):
         for t in range(T):
             if t > 0:
                 inp = trg_in[:, t] if gold[t] else self._predict(feats[-1])
-            feat, state = self._bahdanau_step(inp, state, memory)
+            feat, state = self.step(inp, state, memory)
             feats.append(feat)
         return torch.stack(feats, dim=1)  # (B, T, F)
-
-    def _bahdanau_step(self, prev: torch.Tensor, state: State, memory: Memory) -> tuple[torch.Tensor, State]:
-        h, c = state
-        context, _ = self.attention(h[-1], memory.keys, memory.outputs, memory.mask)  # (B, M)
-        x = torch.cat([self.dropout(self.embed(prev.unsqueeze(1))), context.unsqueeze(1)], dim=2)  # (B, 1, E + M)
-        out, state = self.rnn(x, (h, c))  # (B, 1, H)
-        return torch.cat([out.squeeze(1), context], dim=1), state  # (B, H + M)
 
     @torch.no_grad()
     def _predict(self, features: torch.Tensor) -> torch.Tensor:

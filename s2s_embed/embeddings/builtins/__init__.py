@@ -80,7 +80,7 @@ def gensim_data_file(name: str) -> Path:
 
 def read_gensim_data(name: str, ctx):
     """The vocabulary's rows of an already downloaded gensim-data model."""
-    from s2s_embed.embeddings.readers import read_text, read_word2vec_binary
+    from s2s_embed.embeddings.readers import is_binary_word2vec, read_text, read_word2vec_binary
     from s2s_embed.embeddings.vectors import cached_vectors
 
     path = gensim_data_file(name)
@@ -89,21 +89,6 @@ def read_gensim_data(name: str, ctx):
                               lambda wanted: read_word2vec_binary(path, wanted=wanted))
     return cached_vectors(ctx, [path], {"reader": "word2vec", "format": "text"},
                           lambda wanted: read_text(path, header=True, wanted=wanted))
-
-
-def is_binary_word2vec(path: Path) -> bool:
-    """Whether a (possibly gzipped) word2vec file stores its vectors as raw floats rather than text."""
-    import gzip
-
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        f.readline()  # "count dim" header
-        sample = f.read(4096)
-    try:
-        text = sample.decode("utf-8", errors="strict")
-    except UnicodeDecodeError:
-        return True
-    return any(ch not in "\n\r\t " and not ch.isprintable() for ch in text)
 
 
 # ---------------------------------------------------------------- trained vectors, cached

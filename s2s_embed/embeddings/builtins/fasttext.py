@@ -24,7 +24,7 @@ def available() -> str | None:
 def factory(ctx: BuildContext, path: str | None = None, train: bool = False, corpus: str | None = None,
             vector_size: int | None = None, window: int | None = None, min_count: int | None = None,
             epochs: int | None = None, sg: int | None = None, min_n: int | None = None, max_n: int | None = None,
-            bucket: int | None = None):
+            bucket: int | None = None, encoding: str = "utf-8"):
     """fastText vectors: a Facebook .bin (subword vectors for unseen words), a .vec text file, or train = true.
 
     Training (gensim FastText, workers=1, seeded by ctx.seed) uses the training
@@ -33,23 +33,29 @@ def factory(ctx: BuildContext, path: str | None = None, train: bool = False, cor
     min_count 1, epochs 10, sg 0, min_n 3, max_n 6, bucket 50000 (gensim's
     2000000 would make a 100-d model 800 MB). The model is cached under
     ctx.cache_dir/fasttext as a Facebook .bin, so it keeps its subwords.
+    `encoding` is the text encoding of the words in a .vec `path` (UTF-8
+    unless you say otherwise).
     """
     source = one_source({"path": path, "train": train or corpus is not None})
     training = {"vector_size": vector_size, "window": window, "min_count": min_count, "epochs": epochs, "sg": sg,
                 "min_n": min_n, "max_n": max_n, "bucket": bucket}
+    if source != "path" and encoding != "utf-8":
+        raise ConfigError(f"encoding = {encoding!r} applies to path only; remove it.")
     from s2s_embed.embeddings import readers
 
     if source == "path":
         only_when("train = true", training)
         file = existing_file("path", path)
         suffix = Path(file.name.removesuffix(".gz")).suffix
+        if suffix not in (".vec", ".txt") and encoding != "utf-8":
+            raise ConfigError(f"encoding = {encoding!r} applies to a .vec text path only; remove it.")
         if suffix == ".bin":
             return readers.read_fasttext_bin(file, wanted=ctx.wanted)
         if suffix in (".vec", ".txt"):
             from s2s_embed.embeddings.vectors import cached_vectors
 
-            return cached_vectors(ctx, [file], {"reader": "fasttext-text"},
-                                  lambda wanted: readers.read_text(file, header=True, wanted=wanted))
+            return cached_vectors(ctx, [file], {"reader": "fasttext-text", "encoding": encoding},
+                                  lambda wanted: readers.read_text(file, header=True, wanted=wanted, encoding=encoding))
         raise ConfigError(f"path = '{path}': fasttext reads a Facebook .bin model or a .vec text file; "
                           f"got suffix '{suffix}'.")
     return readers.read_fasttext_bin(_trained(ctx, corpus, training), wanted=ctx.wanted)
