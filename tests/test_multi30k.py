@@ -167,7 +167,7 @@ def test_corrupt_download_raises_and_leaves_nothing(server, tmp_path):
         load_split("val", "en", "fr", cache_dir=tmp_path, base_url=server.url)
     msg = str(err.value)
     assert "SHA-256" in msg and f"val.en.gz in the cache folder {tmp_path / 'multi30k'}" in msg
-    assert multi30k.ROOT_ENV in msg and "`root`" in msg
+    assert multi30k.ROOT_ENV in msg and "data.multi30k_root" in msg
     assert cache_listing(tmp_path) == []
 
 
@@ -196,7 +196,7 @@ def test_offline_names_the_folder_to_provide(tmp_path):
         load_split("val", "en", "fr", cache_dir=tmp_path, base_url=f"http://127.0.0.1:{port}/")
     msg = str(err.value)
     assert "Could not download" in msg and "refused" in msg.lower()
-    assert multi30k.ROOT_ENV in msg and "`root` option" in msg
+    assert multi30k.ROOT_ENV in msg and "data.multi30k_root" in msg
     assert cache_listing(tmp_path) == []
 
 

@@ -83,10 +83,20 @@ def prepare(cfg: DataConfig, vocabs: tuple[Vocab, Vocab] | None = None) -> Prepa
     stats = {"train_pairs": len(train_src), "train_dropped_long": len(train_raw) - len(train_src),
              "train_skipped_empty": train_raw.skipped_empty, "valid_pairs": len(valid_src),
              "valid_dropped_long": len(valid_raw) - len(valid_src), "valid_skipped_empty": valid_raw.skipped_empty}
-    log.info("data: %s", stats)
+    log.info("%s training pairs and %s validation pairs%s.", f"{stats['train_pairs']:,}", f"{stats['valid_pairs']:,}",
+             _dropped(stats, cfg.max_len))
     return Prepared(src_tok, trg_tok, src_vocab, trg_vocab,
                     _encode(train_src, train_trg, src_vocab, trg_vocab),
                     _encode(valid_src, valid_trg, src_vocab, trg_vocab), train_src, train_trg, stats)
+
+
+def _dropped(stats: dict[str, int], max_len: int) -> str:
+    """What was left out and why, e.g. ' (left out: 12 training pairs longer than data.max_len = 50 tokens)'."""
+    parts = [f"{stats[f'{split}_dropped_long']:,} {name} pairs longer than data.max_len = {max_len} tokens"
+             for split, name in (("train", "training"), ("valid", "validation")) if stats[f"{split}_dropped_long"]]
+    parts += [f"{stats[f'{split}_skipped_empty']:,} {name} pairs with an empty side"
+              for split, name in (("train", "training"), ("valid", "validation")) if stats[f"{split}_skipped_empty"]]
+    return f" (left out: {'; '.join(parts)})" if parts else ""
 
 
 def _filter(text: ParallelText, src_tok: Tokenizer, trg_tok: Tokenizer, max_len: int):

@@ -1,7 +1,7 @@
 """Multi30K task 1 (raw, untokenised; en/fr/de): find the files, or download and verify them.
 
 Where the files come from, in order:
-1. a folder the user gives: the `root` argument, else the env var S2S_EMBED_MULTI30K.
+1. a folder the user gives: the `root` argument (data.multi30k_root), else the env var S2S_EMBED_MULTI30K.
    It is read as is; nothing is downloaded.
 2. the cache folder `<cache>/multi30k`, where `<cache>` is the `cache_dir` argument,
    else the env var S2S_EMBED_CACHE, else ~/.cache/s2s-embed. A missing file is
@@ -78,8 +78,9 @@ def load_split(
     elif split in HELD_OUT_SPLITS:
         raise DataError(f"Multi30K {split} is not downloaded by s2s-embed (no SHA-256 of it is kept here to check a "
                         f"download against). Put {filename(split, src_lang)} and {filename(split, trg_lang)} (or the "
-                        f"same names without .gz) in a folder and give it with the `root` option (a suite's "
-                        f"data.multi30k_root) or the environment variable {ROOT_ENV}.")
+                        f"same names without .gz) in a folder and give it as data.multi30k_root (in a config, or "
+                        f"`--set data.multi30k_root=PATH`; base.data.multi30k_root in a suite) or the environment "
+                        f"variable {ROOT_ENV}.")
     else:
         src, trg = ensure_files([split], [src_lang, trg_lang], cache_dir, base_url)
     return read_parallel_files(src, trg, name=name)
@@ -116,7 +117,7 @@ def _check(value: str, what: str, options: tuple[str, ...]) -> None:
 def _user_folder(root: str | Path | None) -> tuple[Path, str] | None:
     """The folder the user gave, with how it was given; None to use the cache."""
     if root is not None:
-        return Path(root).expanduser(), "the `root` argument"
+        return Path(root).expanduser(), "data.multi30k_root"
     if os.environ.get(ROOT_ENV):
         return Path(os.environ[ROOT_ENV]).expanduser(), f"the environment variable {ROOT_ENV}"
     return None
@@ -199,5 +200,5 @@ def _nothing_written(dest: Path) -> str:
 def _how_to_provide() -> str:
     return (
         f"To work offline, put the Multi30K task 1 raw files ({{split}}.{{lang}}.gz, from {BASE_URL}) in a folder "
-        f"and give it with the `root` option or the environment variable {ROOT_ENV}."
+        f"and give it as data.multi30k_root (`--set data.multi30k_root=PATH`) or the environment variable {ROOT_ENV}."
     )
