@@ -1,6 +1,8 @@
 """The benchmark suite machinery: the smoke suite end to end, resume, failures, bad suites, unwritable folders."""
 import errno
+import importlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -25,20 +27,10 @@ def _own_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("S2S_EMBED_CACHE", str(tmp_path / "cache"))  # trained word2vec vectors stay in the test
 
 
-@pytest.fixture(scope="module")
-def smoke(tmp_path_factory) -> dict:
-    """The smoke suite, run once through run_suite."""
-    out = tmp_path_factory.mktemp("smoke") / "results"
-    lines: list[str] = []
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("S2S_EMBED_CACHE", str(out.parent / "cache"))
-        report = run_suite("smoke", out, echo=lines.append)
-    return {"out": out, "report": report, "lines": lines}
-
-
 # ---------------------------------------------------------------- the smoke suite end to end
 
 
+@pytest.mark.slow
 def test_smoke_suite_records_one_row_per_cell(smoke):
     rows = _rows(smoke["out"])
     suite = load_suite("smoke")
@@ -63,6 +55,7 @@ def test_smoke_suite_records_one_row_per_cell(smoke):
     assert next(r for r in rows if r["config_name"] == "random")["coverage"]["source"] is None
 
 
+@pytest.mark.slow
 def test_smoke_report_shows_means_differences_tests_and_coverage(smoke):
     text = smoke["report"].read_text(encoding="utf-8")
     assert smoke["report"] == smoke["out"] / "report.md"
@@ -75,7 +68,8 @@ def test_smoke_report_shows_means_differences_tests_and_coverage(smoke):
     assert cells[5].count("[") == 1 and cells[5].count(",") == 1  # ΔBLEU [low, high]
     assert cells[6].replace("<", "").replace(".", "").isdigit()  # Holm-adjusted p
     assert cells[7] in ("no", "**yes**")
-    assert "s1:" in cells[11] and "s2:" in cells[11]  # per-seed paired bootstrap, the secondary column
+    assert float(cells[8]) > 0 and (cells[9].isdigit() or cells[9].startswith("more than"))  # power
+    assert "s1:" in cells[13] and "s2:" in cells[13]  # per-seed paired bootstrap, the secondary column
     assert "| word2vec | word2vec (s2s-embed" in text and "100.0%" in text  # coverage
     assert "epochs to baseline loss" in text and "best valid ppl" in text
     training = text.split("### Training")[1].splitlines()
@@ -94,6 +88,30 @@ def test_smoke_report_shows_means_differences_tests_and_coverage(smoke):
     assert "source_types_covered" in header
 
 
+@pytest.mark.slow
+def test_smoke_report_states_convergence_power_and_a_summary(smoke):
+    data = json.loads((smoke["out"] / "report.json").read_text(encoding="utf-8"))
+    group = data["groups"][0]
+    rows = _rows(smoke["out"])
+    improving = sum(r["best_epoch"] == r["epochs_run"] for r in rows)
+    assert all(r["still_improving"] == (r["best_epoch"] == r["epochs_run"]) for r in rows)  # the row records it
+    assert group["convergence"] == {"still_improving": improving, "runs": 4, "epoch_budget": 3}
+    w2v = next(r for r in group["test_sets"]["synthetic"]["configs"] if r["config"] == "word2vec")
+    power = w2v["power_bleu"]
+    assert power["mde"] > 0 and power["power"] == 0.8 and power["effect"] == 1.0
+    assert power["seeds_for_effect"] is None or power["seeds_for_effect"] >= 2
+    text = smoke["report"].read_text(encoding="utf-8")
+    summary = text.split("## Summary")[1].split("## How differences are tested")[0]
+    assert "**word2vec** vs random: ΔBLEU synthetic:" in summary and "detects" in summary and "valid ppl" in summary
+    if improving:  # no group is compared mid-training silently
+        assert f"{improving} of 4 runs still improving at their last epoch" in text
+        assert "not final quality" in text
+    assert (smoke["out"] / "forest.png").is_file()
+    header = (smoke["out"] / "report.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert "mde_bleu" in header and "still_improving" in header
+
+
+@pytest.mark.slow
 def test_progress_counts_cells_with_an_eta(smoke):
     done = [line for line in smoke["lines"] if line.startswith("cell ") and ": ok" in line]
     assert len(done) == 4 and "cell 1/4" in done[0] and "ETA" in done[0] and "all done" in done[-1]
@@ -102,6 +120,7 @@ def test_progress_counts_cells_with_an_eta(smoke):
 # ---------------------------------------------------------------- resume
 
 
+@pytest.mark.slow
 def test_rerun_skips_finished_cells_and_reruns_a_deleted_or_partial_row(smoke, tmp_path):
     out = tmp_path / "results"
     shutil.copytree(smoke["out"], out)
@@ -123,6 +142,7 @@ def test_rerun_skips_finished_cells_and_reruns_a_deleted_or_partial_row(smoke, t
     assert _started(lines) == [] and "0 to run" in lines[0]
 
 
+@pytest.mark.slow
 def test_rerun_with_another_config_is_refused(smoke, tmp_path):
     out = tmp_path / "results"
     shutil.copytree(smoke["out"], out)
@@ -148,6 +168,7 @@ def _held_out(tmp_path: Path) -> list[str]:
     return [f'suite.test_sets=["synthetic", {{name = "held", src = "{src}", ref = "{ref}"}}]']
 
 
+@pytest.mark.slow
 def test_a_new_test_set_is_scored_by_the_kept_models_without_training(smoke, tmp_path):
     out = tmp_path / "results"
     shutil.copytree(smoke["out"], out)
@@ -172,6 +193,7 @@ def test_a_new_test_set_is_scored_by_the_kept_models_without_training(smoke, tmp
     assert "0 to run." in lines[0] and "Also" not in lines[0]  # nothing left to do
 
 
+@pytest.mark.slow
 def test_a_gone_model_folder_is_re_created_with_the_same_curve(smoke, tmp_path):
     out = tmp_path / "results"
     shutil.copytree(smoke["out"], out)
@@ -239,6 +261,7 @@ def works(ctx, size: int = 16):
     return keys, np.random.default_rng(0).normal(size=(len(keys), size)).astype("float32")
 
 
+@pytest.mark.slow
 def test_crashing_cell_is_recorded_and_the_suite_goes_on_then_reruns(tmp_path):
     suite = _tiny(tmp_path, '[[configs]]\nname = "boom"\nsource = {name = "boom", dim = 16}\n'
                             'target = {name = "random", dim = 16}\n')
@@ -265,7 +288,7 @@ def test_crashing_cell_is_recorded_and_the_suite_goes_on_then_reruns(tmp_path):
 
 
 def test_a_training_interrupted_midway_continues_from_its_last_epoch(tmp_path, monkeypatch):
-    import s2s_embed.train as training
+    training = importlib.import_module("s2s_embed.train")  # `s2s_embed.train` is the function
 
     suite = _tiny(tmp_path).read_text(encoding="utf-8").replace("epochs = 1", "epochs = 2")
     path = tmp_path / "two_epochs.toml"
@@ -320,6 +343,7 @@ def test_bad_suites_are_rejected_before_training_with_the_valid_values(tmp_path,
     (('baseline = "random"', 'baseline = "rand"'), r"Unknown configuration 'rand'. Available: random"),
     (("hidden_size = 16", "hidden_size = 16\nsize = 3"), r"Unknown key 'size' in \[model\]. Valid keys: hidden_size"),
     (("seeds = [1]", "seeds = []"), r"seeds is empty"),
+    (("seeds = [1]", "seeds = [-1]"), r"seeds: -1 must be a whole number >= 0"),
     (('device = "cpu"', 'device = "cpu"\nseed = 4'), r"seed: each cell's seed comes from \[suite\] seeds"),
 ])
 def test_bad_suite_settings_are_named(tmp_path, edit, message):
@@ -327,6 +351,29 @@ def test_bad_suite_settings_are_named(tmp_path, edit, message):
     path.write_text(SUITE.replace(*edit), encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_suite(path)
+
+
+@pytest.mark.parametrize("extra, override, reason", [
+    ("", "base.embeddings.source.windw=2", r"every \[\[configs\]\] entry sets its own \[configs.source\] table"),
+    ('[[datasets]]\nname = "a"\nsynthetic_size = 100\n[[datasets]]\nname = "b"\nsynthetic_size = 300\n',
+     "base.data.synthetic_size=50", r"every \[\[datasets\]\] entry sets data key 'synthetic_size'"),
+    ('[[variants]]\nname = "a"\ntrain = {lr = 0.1}\n[[variants]]\nname = "b"\ntrain = {lr = 0.01}\n',
+     "base.train.lr=0.5", r"every \[\[variants\]\] entry sets train.lr"),
+])
+def test_an_override_that_applies_to_no_cell_is_named(tmp_path, extra, override, reason):
+    with pytest.raises(ConfigError, match=rf"--set {re.escape(override)} applies to no cell: {reason}"):
+        load_suite(_tiny(tmp_path, extra), [override])
+    with pytest.raises(ConfigError, match=r"--set base.embeddings.source.name=ppmi applies to no cell"):
+        run_suite("smoke", tmp_path / "out", overrides=["base.embeddings.source.name=ppmi",
+                                                         "base.embeddings.source.windw=2"])
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_override_that_some_cell_uses_is_applied(tmp_path):
+    extra = '[[configs]]\nname = "own"\nsource = {name = "random", dim = 8}\n'  # target from [base.embeddings]
+    suite = load_suite(_tiny(tmp_path, extra), ["base.embeddings.target.init=\"uniform\"", "base.train.lr=0.5"])
+    own = [c for c in suite.cells() if c.config == "own"][0]
+    assert own.cfg.embeddings.target.options == {"init": "uniform"} and own.cfg.train.lr == 0.5
 
 
 def test_unknown_suite_lists_the_built_ins():
@@ -379,6 +426,31 @@ def test_full_disk_while_appending_names_the_folder(tmp_path, monkeypatch):
         run_suite(_tiny(tmp_path), out)
 
 
+def test_a_second_runner_on_one_results_folder_is_refused_at_once(tmp_path):
+    import os
+
+    from s2s_embed.lock import FolderLockedError, folder_lock
+
+    out = tmp_path / "results"
+    with folder_lock(out, "--out"):  # as a first `s2s-embed benchmark` would hold it
+        with pytest.raises(FolderLockedError, match=rf"--out = .*results.* in use by another s2s-embed run "
+                                                    rf"\(host .* pid {os.getpid()}\)"):
+            run_suite(_tiny(tmp_path), out, echo=lambda *a: None)
+        assert not (out / "results.jsonl").exists() and not (out / "runs").exists()
+
+
+def test_a_suite_left_locked_by_a_killed_runner_is_taken_over_and_said(tmp_path):
+    from s2s_embed.lock import LOCK_NAME
+
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / LOCK_NAME).write_text("host=gone pid=4194301\n")
+    lines: list[str] = []
+    run_suite(_tiny(tmp_path), out, echo=lines.append)
+    assert lines[0] == f"Took over the lock on {out} left by host gone pid 4194301: that process is gone."
+    assert [r["status"] for r in _rows(out)] == ["ok"] and not (out / LOCK_NAME).exists()
+
+
 def test_report_only_needs_a_results_folder(tmp_path):
     with pytest.raises(ConfigError, match="holds no benchmark results"):
         write_report(tmp_path)
@@ -419,6 +491,7 @@ target = {{name = "random", dim = 16, init = "uniform"}}
 """
 
 
+@pytest.mark.slow
 def test_train_sizes_in_a_process_pool_give_a_learning_curve(tmp_path, tiny_task):
     path = tmp_path / "sizes.toml"
     path.write_text(FILES_SUITE.format(**tiny_task), encoding="utf-8")

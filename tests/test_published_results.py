@@ -63,3 +63,61 @@ def test_the_report_names_its_test_correction_and_speed_columns(name):
     assert "| ΔBLEU [95% CI] | p (Holm) | significant |" in text
     assert "| best valid ppl | Δppl [95% CI] | p (Holm) | significant | epochs to baseline loss |" in text
     assert " ± " in text
+
+
+# ---------------------------------------------------------------- the figures rebuild from git alone
+
+
+def report_figures(report):
+    """Every number the reports have always shown, by where it stands: means and spreads, and for each
+    comparison its delta, interval, p-values and call (primary and per seed)."""
+    found = {}
+    for group in report["groups"]:
+        where = f"{group['dataset']} {group['variant']} n={group['train_size']}"
+        for test_name, test in group["test_sets"].items():
+            found[f"{where} {test_name} n_sentences"] = test["n_sentences"]
+            for row in test["configs"]:
+                label = f"{where} {test_name} {row['config']}"
+                for score in ("bleu", "chrf", "bleu_tok_lc"):
+                    for key in ("mean", "std"):
+                        found[f"{label} {score} {key}"] = row[score][key]
+                for metric in ("bleu", "chrf"):
+                    results = {"": row.get(f"vs_baseline_{metric}", {}),
+                               **{f" seed {s}": r for s, r in row.get(f"per_seed_{metric}", {}).items()}}
+                    for seed, result in results.items():
+                        for key in ("delta", "ci_low", "ci_high", "p_value", "p_holm", "significant"):
+                            if key in result:
+                                found[f"{label} vs baseline {metric}{seed} {key}"] = result[key]
+    return found
+
+
+def assert_same_figures(old, new, tolerance=1e-9):
+    before, after = report_figures(old), report_figures(new)
+    assert sorted(after) == sorted(before)
+    differ = [f"{k}: {before[k]} -> {after[k]}" for k in before
+              if not (before[k] == after[k] or (isinstance(before[k], float) and isinstance(after[k], float)
+                                                 and math.isclose(before[k], after[k], rel_tol=0, abs_tol=tolerance)))]
+    assert not differ, "; ".join(differ[:5])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PUBLISHED)
+def test_the_published_report_rebuilds_from_git_alone_with_the_same_figures(name, tmp_path):
+    """As on a clean clone: no testsets/ (Multi30K never enters git), no model folders, only what git keeps."""
+    import shutil
+
+    from s2s_embed.benchmark import write_report
+
+    committed = _report(name)
+    out = tmp_path / name
+    shutil.copytree(RESULTS / name, out, ignore=shutil.ignore_patterns("testsets", "*.png"))
+    for folder in (out / "runs").iterdir():
+        for path in folder.iterdir():
+            if not path.name.startswith(("hyps.", "stats.")):  # what .gitignore keeps of runs/
+                path.unlink() if path.is_file() else shutil.rmtree(path)
+    assert not (out / "testsets").exists()
+    lines = []
+    write_report(out, echo=lines.append)
+    rebuilt = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert rebuilt["not_computed"] == [] and not any(line.startswith("WARNING") for line in lines)
+    assert_same_figures(committed, rebuilt)

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from s2s_embed import evaluate
+from s2s_embed import corpus_metrics, evaluate, stats
 from s2s_embed.errors import ConfigError, DataError
 from s2s_embed.stats import (
     corpus_scores,
@@ -68,6 +68,26 @@ def test_corpus_scores_match_sacrebleu_on_any_subset(name):
         assert corpus_scores(summed, name) == pytest.approx(expected, abs=1e-9)
 
 
+@pytest.mark.parametrize("name, k", [("bleu", 10), ("chrf", 18)])
+def test_sacrebleus_private_statistics_still_add_up_to_its_public_corpus_score(name, k):
+    """The one call into sacreBLEU's private API: a release that changes it fails here, not in a benchmark."""
+    rng = np.random.default_rng(1)
+    ref_ids, difficulty = _test_set(rng, 40)
+    refs = _texts(ref_ids)
+    runs = [_run(rng, ref_ids, difficulty, c) for c in (0.2, 0.6)]
+    per_run = corpus_metrics.sacrebleu_statistics(evaluate.metric(name), runs, refs)
+    assert [len(sentences) for sentences in per_run] == [len(refs)] * 2
+    assert {len(row) for sentences in per_run for row in sentences} == {k}
+    for hyps, sentences in zip(runs, per_run):
+        expected = evaluate.metric(name).corpus_score(hyps, [refs]).score
+        assert corpus_scores(np.array(sentences, dtype=np.float64).sum(axis=0), name) == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_sacrebleu_without_that_private_api_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="sacreBLEU .* no longer has the private API"):
+        corpus_metrics.sacrebleu_statistics(object(), [["a"]], ["a"])
+
+
 def test_t_distribution_matches_tables():
     assert t_quantile(0.975, 2) == pytest.approx(4.302653, abs=1e-6)
     assert t_quantile(0.975, 4) == pytest.approx(2.776445, abs=1e-6)
@@ -108,6 +128,7 @@ def test_paired_bootstrap_detects_a_clearly_better_run(metric):
     assert paired_bootstrap(better, worse, _texts(ref_ids), metric)["ci_high"] < 0
 
 
+@pytest.mark.slow
 def test_paired_bootstrap_false_positive_rate_is_nominal():
     rng = np.random.default_rng(3)
     calls = 0
@@ -155,6 +176,7 @@ def test_three_seeds_with_a_large_spread_hide_a_small_effect():
     assert _called(paired_bootstrap(baseline[2], system[0], refs))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed_spread,config_by_sentence", [(0.08, 0.0), (0.0, 0.8)])
 def test_seed_bootstrap_false_positive_rate_is_nominal(seed_spread, config_by_sentence):
     """Identical configurations, 3 seeds each: seed-dominated, then sentence-by-config dominated."""
@@ -176,6 +198,7 @@ def test_seed_bootstrap_false_positive_rate_is_nominal(seed_spread, config_by_se
         assert per_seed_calls / trials > 0.2
 
 
+@pytest.mark.slow
 def test_seed_bootstrap_is_not_needlessly_cautious():
     """A modest effect with little seed spread is found most of the time.
 
@@ -205,6 +228,7 @@ def test_seed_level_test_is_welch_t():
     assert result["ci_low"] == pytest.approx(3.0 - 2.776445 * math.sqrt(2 / 3), abs=1e-5)
 
 
+@pytest.mark.slow
 def test_seed_level_test_false_positive_rate_is_nominal():
     rng = np.random.default_rng(8)
     trials = 1000
@@ -273,7 +297,8 @@ def test_results_are_plain_json_able_floats():
         seed_bootstrap(runs[:2], runs[2:], refs),
         seed_level_test([1.0, 2.0], np.array([3.0, 4.5], dtype=np.float32)),
     ):
-        assert all(type(v) is float for k, v in result.items() if k != "test")
+        assert all(type(v) is float for k, v in result.items() if k not in ("test", "parts"))
+        assert all(type(v) in (float, int) for v in result.get("parts", {}).values())
         json.dumps(result, allow_nan=False)
     assert all(type(v) is float for v in mean_std(np.array([1, 2], dtype=np.float32)))
 
@@ -302,3 +327,42 @@ def test_bad_options_are_config_errors():
         paired_bootstrap(["w1"], ["w1"], ["w1"], n=10)
     with pytest.raises(ConfigError, match="Unknown metric 'ter'"):
         paired_bootstrap(["w1"], ["w1"], ["w1"], metric="ter")
+
+
+# --- power ------------------------------------------------------------------------------------
+
+
+def _parts(var, seeds, test_var=0.0):
+    return {"seed_var_baseline": var, "seed_var_system": var, "seeds_baseline": seeds, "seeds_system": seeds,
+            "test_set_var": test_var, "sentences": 1000}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seeds, effect", [(3, None), (3, 1.0), (5, 0.6)])
+def test_predicted_detection_rate_matches_simulation(seeds, effect):
+    """Synthetic per-seed scores, sigma 0.7: the rate the power formula predicts is the rate the test shows."""
+    sigma, trials = 0.7, 3000
+    parts = _parts(sigma**2, seeds)
+    effect = stats.detectable_effect(parts) if effect is None else effect
+    predicted = stats.power_of({"parts": parts}, effect=effect)["rate_at_effect"]
+    rng = np.random.default_rng(11)
+    hits = 0
+    for _ in range(trials):
+        base, system = rng.normal(20, sigma, seeds), rng.normal(20 + effect, sigma, seeds)
+        hits += stats.seed_level_test(base, system)["p_value"] < 0.05
+    assert abs(hits / trials - predicted) < 0.10
+
+
+def test_no_effect_is_detected_at_about_alpha():
+    assert abs(stats.detection_rate(0.0, _parts(0.5, 3, 0.01)) - 0.05) < 0.015
+
+
+@pytest.mark.slow
+def test_seeds_needed_for_one_point_and_the_test_set_floor():
+    found = stats.power_of({"parts": _parts(0.5, 3)}, effect=1.0)
+    k = found["seeds_for_effect"]
+    assert k is not None and k > 3
+    assert stats.detection_rate(1.0, _parts(0.5, k)) >= 0.8 > stats.detection_rate(1.0, _parts(0.5, k - 1))
+    assert found["mde"] > 1.0 and found["rate_at_effect"] < 0.8
+    # test-set sampling alone leaves a standard error of 0.5: no number of seeds detects 1 point with 80% power
+    assert stats.power_of({"parts": _parts(0.5, 3, test_var=0.25)}, effect=1.0)["seeds_for_effect"] is None

@@ -3,8 +3,12 @@
 Cells are grouped by (dataset, variant, train size); inside a group every
 configuration is compared with the baseline on each test set:
 
-* primary: `stats.seed_bootstrap` on the saved hypotheses of all seeds (seed
-  spread + paired sentence bootstrap), Holm-adjusted across the configurations;
+* primary: `stats.seed_bootstrap_stats` on the per-sentence statistics of all
+  seeds (seed spread + paired sentence bootstrap), Holm-adjusted across the
+  configurations; the statistics are each cell's saved stats.<test set>.npz,
+  else computed from its hypotheses and the folder's references
+  (sentence_stats.py); a comparison that has neither is listed in
+  `not_computed`, which the report shows at its top;
 * secondary: `stats.paired_bootstrap` for each seed i of the configuration
   against seed i of the baseline (test-set sampling only, uncorrected);
 * beside BLEU: best validation perplexity (Welch t over seeds, Holm-adjusted)
@@ -19,10 +23,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from s2s_embed import stats
+from s2s_embed.benchmark import sentence_stats
 from s2s_embed.benchmark.cell import hyps_path
 from s2s_embed.benchmark.store import Rows, plain
-from s2s_embed.benchmark.testsets import read_refs
+from s2s_embed.benchmark.testsets import read_refs, ref_path
 from s2s_embed.data.corpus import read_lines
 from s2s_embed.errors import S2SError
 
@@ -54,7 +61,26 @@ def analyse(out: Path, suite: Mapping[str, Any], found: Rows) -> dict[str, Any]:
         "failed": [{"cell_id": c["id"], "error": latest[c["id"]].get("error", "")} for c in cells
                    if latest.get(c["id"], {}).get("status") == "failed"],
         "ignored_lines": found.ignored,
+        "not_computed": _not_computed(groups),
     })
+
+
+def _not_computed(groups: list[dict]) -> list[dict[str, Any]]:
+    """Every comparison whose data was missing or unreadable, by reason: the report must say so at its top."""
+    found: dict[str, list[str]] = {}
+    for group in groups:
+        for test, result in group["test_sets"].items():
+            for row in result["configs"]:
+                for key in (f"{kind}_{m}" for kind in ("vs_baseline", "per_seed") for m in METRICS):
+                    results = row.get(key, {}).values() if key.startswith("per_seed") else [row.get(key, {})]
+                    for r in results:
+                        if r.get("not_computed"):
+                            found.setdefault(r["note"], []).append(f"{_group_name(group)} {test} {row['config']} {key}")
+    return [{"reason": reason, "columns": columns} for reason, columns in found.items()]
+
+
+def _group_name(group: Mapping[str, Any]) -> str:
+    return f"{group['dataset']}/{group['variant']}/n={group['train_size'] or 'all'}"
 
 
 def _commits(rows) -> list[dict[str, Any]]:
@@ -81,19 +107,27 @@ def _group(out: Path, suite: Mapping[str, Any], key: tuple[str, str, int], runs:
     test_names = next(d["test_sets"] for d in suite["datasets"] if d["name"] == dataset)
     tests = {}
     for name in test_names:
-        refs = read_refs(out, dataset, name)
-        tests[name] = {"n_sentences": len(refs), "configs": _test_rows(out, runs, baseline, name, refs, suite)}
+        kept = ref_path(out, dataset, name).is_file()
+        refs = read_refs(out, dataset, name) if kept else None  # None: the saved statistics stand in
+        tests[name] = {"n_sentences": len(refs) if refs is not None else _n_sentences(runs, name),
+                       "configs": _test_rows(out, runs, baseline, name, refs, suite)}
     pairs = [r["data"]["train_pairs"] for rs in runs.values() for r in rs if r.get("data")]
+    training = _training_rows(runs, baseline, suite["alpha"])
+    improving = sum(r["convergence"]["still_improving"] for r in training)
+    budgets = [r["convergence"]["epoch_budget"] for r in training if r["convergence"]["epoch_budget"]]
     return {"dataset": dataset, "variant": variant, "train_size": size, "baseline": baseline,
             "train_pairs": max(pairs) if pairs else None,
-            "test_sets": tests, "training": _training_rows(runs, baseline, suite["alpha"]),
-            "coverage": [_coverage_row(name, rs) for name, rs in runs.items() if rs]}
+            "convergence": {"still_improving": improving, "runs": sum(r["n"] for r in training),
+                            "epoch_budget": max(budgets) if budgets else None},
+            "test_sets": tests, "training": training,
+            "coverage": [_coverage_row(name, rs) for name, rs in runs.items() if rs],
+            "rare_words": _rare_words(runs, baseline, test_names)}
 
 
 # ---------------------------------------------------------------- scores on one test set
 
 
-def _test_rows(out: Path, runs: dict[str, list[dict]], baseline: str, test: str, refs: list[str],
+def _test_rows(out: Path, runs: dict[str, list[dict]], baseline: str, test: str, refs: list[str] | None,
                suite: Mapping[str, Any]) -> list[dict]:
     rows = []
     for name, rs in runs.items():
@@ -108,23 +142,43 @@ def _test_rows(out: Path, runs: dict[str, list[dict]], baseline: str, test: str,
         others = [r for r in rows if not r["baseline"] and r["n"]]
         tested = [(r, _seed_test(out, base_runs, runs[r["config"]], test, refs, metric, n)) for r in others]
         _holm_into(tested, f"vs_baseline_{metric}", alpha)
+        for r, result in tested:
+            r[f"power_{metric}"] = _power(result, alpha)
         for r, _ in tested:
             r[f"per_seed_{metric}"] = _per_seed(out, base_runs, runs[r["config"]], test, refs, metric, n)
     return rows
 
 
-def _seed_test(out: Path, base_runs: list[dict], sys_runs: list[dict], test: str, refs: list[str],
+def _power(result: Mapping[str, Any], alpha: float) -> dict[str, Any]:
+    """What the design could have seen: the difference it detects with 80% power, and the seeds for 1 point."""
+    if "parts" not in result:
+        return {"note": result.get("note", "not tested")}
+    return stats.power_of(dict(result), effect=1.0, alpha=alpha)
+
+
+def _n_sentences(runs: dict[str, list[dict]], test: str) -> int | None:
+    """The test set's size as the rows scored it (for a folder without its references)."""
+    sizes = {r["test"][test].get("n_sentences") for rs in runs.values() for r in rs if test in r.get("test", {})}
+    return max((s for s in sizes if s is not None), default=None)
+
+
+def _seed_test(out: Path, base_runs: list[dict], sys_runs: list[dict], test: str, refs: list[str] | None,
                metric: str, n: int) -> dict:
     if len(base_runs) < 2 or len(sys_runs) < 2:
         return {"note": f"needs at least 2 seeds of both (has {len(sys_runs)} and baseline {len(base_runs)})"}
     try:
-        return stats.seed_bootstrap([_hyps(out, r, test) for r in base_runs], [_hyps(out, r, test) for r in sys_runs],
-                                    refs, metric, n=n)
+        return stats.seed_bootstrap_stats(_run_stats(out, base_runs, test, refs, metric),
+                                          _run_stats(out, sys_runs, test, refs, metric), metric, n=n)
     except S2SError as exc:
-        return {"note": str(exc)}
+        return {"note": str(exc), "not_computed": True}
 
 
-def _per_seed(out: Path, base_runs: list[dict], sys_runs: list[dict], test: str, refs: list[str],
+def _run_stats(out: Path, rows: list[dict], test: str, refs: list[str] | None, metric: str) -> np.ndarray:
+    """Each run's per-sentence statistics, (runs, sentences, K): saved, or from its hypotheses and `refs`."""
+    return np.stack([sentence_stats.for_run(out, r, test, refs, metric) for r in rows])
+
+
+def _per_seed(out: Path, base_runs: list[dict], sys_runs: list[dict], test: str, refs: list[str] | None,
               metric: str, n: int) -> dict[str, dict]:
     """Secondary: sacreBLEU's paired bootstrap of seed i against the baseline's seed i."""
     base = {r["seed"]: r for r in base_runs}
@@ -132,9 +186,10 @@ def _per_seed(out: Path, base_runs: list[dict], sys_runs: list[dict], test: str,
     for r in sys_runs:
         if r["seed"] in base:
             try:
-                result = stats.paired_bootstrap(_hyps(out, base[r["seed"]], test), _hyps(out, r, test), refs, metric, n=n)
+                result = stats.paired_bootstrap_stats(sentence_stats.for_run(out, base[r["seed"]], test, refs, metric),
+                                                      sentence_stats.for_run(out, r, test, refs, metric), metric, n=n)
             except S2SError as exc:
-                result = {"note": str(exc)}
+                result = {"note": str(exc), "not_computed": True}
             found[str(r["seed"])] = result
     return found
 
@@ -169,6 +224,7 @@ def _training_rows(runs: dict[str, list[dict]], baseline: str, alpha: float) -> 
             "epochs_to_baseline_loss": {"mean": sum(hits) / len(hits) if hits else None, "reached": len(hits),
                                         "n": len(rs), "target_loss": target},
             "best_epoch": _mean_std([r["best_epoch"] for r in rs]),
+            "convergence": _convergence(rs),
             "train_seconds": _mean_std([r["train_seconds"] for r in rs]),
             "cell_seconds": _mean_std([r["cell_seconds"] for r in rs]),
             "tokens_per_s": _mean_std([r["tokens_per_s"] for r in rs if r.get("tokens_per_s")]),
@@ -179,6 +235,15 @@ def _training_rows(runs: dict[str, list[dict]], baseline: str, alpha: float) -> 
     tested = [(r, _ppl_test(runs[baseline] if baseline in runs else [], runs[r["config"]])) for r in others]
     _holm_into(tested, "vs_baseline_ppl", alpha)
     return rows
+
+
+def _convergence(rs: list[dict]) -> dict[str, Any]:
+    """How many runs had their best validation loss at their last epoch (still improving when they stopped)."""
+    improving = [r for r in rs if r.get("still_improving", r["best_epoch"] == r["epochs_run"])]
+    budgets = sorted({r["config"]["train"]["epochs"] for r in rs})
+    return {"still_improving": len(improving), "n": len(rs), "epoch_budget": budgets[-1] if budgets else None,
+            "epochs_run": _mean_std([r["epochs_run"] for r in rs]),
+            "seeds_still_improving": [r["seed"] for r in improving]}
 
 
 def _ppl_test(base_runs: list[dict], sys_runs: list[dict]) -> dict:
@@ -215,6 +280,43 @@ def _coverage_row(name: str, rs: list[dict]) -> dict:
                      "tokens": report["tokens"]["ratio"] if report else None,
                      "source": report.get("source") if report else None}
     return row
+
+
+def _rare_words(runs: dict[str, list[dict]], baseline: str, test_names: Sequence[str]) -> dict[str, dict]:
+    """Per test set: target-word F by training-frequency bucket, mean ± std over seeds, ΔF from the baseline per
+    bucket (Welch t over the seeds' F, uncorrected), and the test sources' <unk> and pretrained shares.
+
+    Rows recorded before these counts existed are listed under "lacking" by seed, never counted as 0.
+    """
+    from s2s_embed.benchmark.rare_words import BUCKETS, BucketCounts
+
+    found = {}
+    for test in test_names:
+        facts = {name: [r["test"][test] for r in rs if "rare_words" in r["test"].get(test, {})]
+                 for name, rs in runs.items()}
+        f = {name: [BucketCounts.from_json(t["rare_words"]).f_measures() for t in ts] for name, ts in facts.items()}
+
+        def vs_baseline(name: str, b: int) -> dict[str, Any]:
+            base = [s[b] for s in f.get(baseline, []) if s[b] is not None]
+            system = [s[b] for s in f[name] if s[b] is not None]
+            if len(base) < 2 or len(system) < 2:
+                return {"note": f"needs F from at least 2 seeds of both (has {len(system)} and baseline {len(base)})"}
+            return stats.seed_level_test(base, system)
+
+        configs = []
+        for name, rs in runs.items():
+            shares = [t["source_tokens"] for t in facts[name] if "source_tokens" in t]
+            entry = {"config": name, "baseline": name == baseline, "n": len(f[name]),
+                     "lacking": [r["seed"] for r in rs if "rare_words" not in r["test"].get(test, {})],
+                     "f": [_mean_std([s[b] for s in f[name]]) for b in range(len(BUCKETS))],
+                     "source_tokens": {k: _mean_std([s.get(k) for s in shares])
+                                       for k in ("tokens", "unk", "pretrained")}}
+            if name != baseline and f[name]:
+                entry["vs_baseline"] = [vs_baseline(name, b) for b in range(len(BUCKETS))]
+            configs.append(entry)
+        first = next((ts[0]["rare_words"] for ts in facts.values() if ts), None)
+        found[test] = {"buckets": list(BUCKETS), "ref_words": first["ref"] if first else None, "configs": configs}
+    return found
 
 
 def _mean_std(values: Sequence[float]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from s2s_embed.benchmark import sentence_stats
 from s2s_embed.benchmark.suite import Cell
 from s2s_embed.benchmark.testsets import TestSet
 
@@ -170,8 +171,35 @@ def _evaluate(task: CellTask, test: TestSet, echo) -> dict[str, Any]:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text("".join(h + "\n" for h in hyps), encoding="utf-8")
     tmp.replace(path)
-    echo(f"{test.name}: BLEU {scores['bleu']:.2f}, chrF {scores['chrf']:.2f} ({len(hyps)} sentences)")
-    return scores
+    sentence_stats.write(task.folder, test.name, test.digest, hyps, list(test.ref))  # the report needs no refs then
+    cut = f", {scores['truncated']} cut at max_len {translator.max_len}" if scores["truncated"] else ""
+    echo(f"{test.name}: BLEU {scores['bleu']:.2f}, chrF {scores['chrf']:.2f} ({len(hyps)} sentences{cut})")
+    return {**scores, **_word_facts(translator, test, hyps)}
+
+
+def _word_facts(translator, test: TestSet, hyps: list[str]) -> dict[str, Any]:
+    """Target words by training frequency, and the test sources' <unk> and pretrained shares (see rare_words)."""
+    from s2s_embed.benchmark import rare_words
+
+    loaded = translator.loaded
+    data = loaded.cfg.data
+    seen = rare_words.training_words(data)
+    return {"rare_words": rare_words.test_set_counts(hyps, test.ref, data, seen.target).to_json(),
+            "source_tokens": rare_words.source_shares(test.src, data, loaded.src_vocab, _pretrained_rows(loaded))}
+
+
+def _pretrained_rows(loaded) -> list[bool] | None:
+    """Per source vocabulary id, whether its row came from pretrained vectors; None where the layer does not say."""
+    import torch
+
+    from s2s_embed import model_folder as mf
+
+    flags = getattr(loaded.model.encoder.embed, "pretrained", None)  # the vector plugins' layer keeps a mask
+    if isinstance(flags, torch.Tensor) and flags.dtype == torch.bool:
+        return flags.tolist()
+    if (mf.read_json(loaded.folder / mf.COVERAGE) or {}).get("source") is None:
+        return [False] * len(loaded.src_vocab)  # no pretrained vectors at all (random, own-layer plugins without)
+    return None
 
 
 def _training_facts(folder: Path) -> dict[str, Any]:
@@ -185,6 +213,7 @@ def _training_facts(folder: Path) -> dict[str, Any]:
     return {"embeddings": {side: plugins[side]["plugin"] for side in ("source", "target")},
             "coverage": mf.read_json(folder / mf.COVERAGE),
             "best_epoch": summary["best_epoch"], "epochs_run": summary["epochs_run"],
+            "still_improving": summary["best_epoch"] == summary["epochs_run"],  # best loss at the last epoch
             "best_valid_loss": summary["best_valid_loss"], "best_valid_ppl": summary["best_valid_ppl"],
             "valid_losses": [e["valid_loss"] for e in epochs], "train_losses": [e["train_loss"] for e in epochs],
             "train_seconds": summary["train_seconds"],

@@ -1,7 +1,9 @@
 """PNG plots of an analysed suite (matplotlib, Agg backend: no display needed).
 
+    forest*.png          ΔBLEU from the baseline with its 95% interval per configuration; filled: significant
     bleu*.png            BLEU per configuration, mean over seeds with the std as error bars
     valid_loss*.png      validation loss per epoch, mean over seeds (band: std)
+    rare_words*.png      target-word F by training-frequency bucket per configuration, and ΔF with its 95% interval
     learning_curve*.png  BLEU against training pairs per configuration, when the suite has several sizes
 """
 from __future__ import annotations
@@ -23,8 +25,10 @@ def write_plots(analysis: Mapping[str, Any], out: Path) -> dict[str, list[str]]:
     written: dict[str, list[str]] = {}
     for group in groups:
         suffix = f"_{_slug(group)}" if several else ""
-        files = [f for f in (_bleu_bars(group, out / f"bleu{suffix}.png"),
-                             _valid_loss(group, out / f"valid_loss{suffix}.png")) if f]
+        files = [f for f in (_forest(group, out / f"forest{suffix}.png"),
+                             _bleu_bars(group, out / f"bleu{suffix}.png"),
+                             _valid_loss(group, out / f"valid_loss{suffix}.png"),
+                             _rare_words(group, out / f"rare_words{suffix}.png")) if f]
         written[group_label(group)] = files
     for (dataset, variant), members in _by_size(groups).items():
         if len(members) > 1:
@@ -49,6 +53,32 @@ def _by_size(groups: list[Mapping[str, Any]]) -> dict[tuple[str, str], list[Mapp
     for g in groups:
         out.setdefault((g["dataset"], g["variant"]), []).append(g)
     return out
+
+
+def _forest(group: Mapping[str, Any], path: Path) -> str | None:
+    """Each configuration's ΔBLEU from the baseline with its 95% interval; filled: significant (Holm)."""
+    import matplotlib.pyplot as plt
+
+    tests = group["test_sets"]
+    tested = {name: [r for r in t["configs"] if "ci_low" in r.get("vs_baseline_bleu", {})] for name, t in tests.items()}
+    if not any(tested.values()):
+        return None
+    height = 1.4 + 0.45 * max(len(rows) for rows in tested.values())
+    fig, axes = plt.subplots(1, len(tests), figsize=(5.0 * len(tests), height), squeeze=False)
+    for ax, (name, rows) in zip(axes[0], tested.items()):
+        for i, r in enumerate(rows):
+            res = r["vs_baseline_bleu"]
+            colour = "C2" if res["delta"] > 0 else "C3"
+            ax.plot([res["ci_low"], res["ci_high"]], [i, i], color=colour, linewidth=2)
+            ax.plot([res["delta"]], [i], marker="o", markersize=7, color=colour,
+                    markerfacecolor=colour if res.get("significant") else "white")
+        ax.axvline(0.0, color="0.4", linewidth=1, linestyle="--")
+        ax.set_yticks(range(len(rows)), [r["config"] for r in rows])
+        ax.set_ylim(len(rows) - 0.5, -0.5)
+        ax.set_xlabel(f"ΔBLEU vs {group['baseline']}  (← worse | better →)")
+        ax.set_title(name, fontsize=9)
+    fig.suptitle(f"{group_label(group)}\n95% seed-aware intervals; filled dot: significant after Holm", fontsize=9)
+    return _save(fig, path)
 
 
 def _bleu_bars(group: Mapping[str, Any], path: Path) -> str | None:
@@ -95,6 +125,46 @@ def _valid_loss(group: Mapping[str, Any], path: Path) -> str | None:
     ax.set_ylabel("validation loss (mean over seeds)")
     ax.set_title(group_label(group), fontsize=9)
     ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def _rare_words(group: Mapping[str, Any], path: Path) -> str | None:
+    """Per test set: F by training-frequency bucket per configuration (top), ΔF from the baseline with its 95% interval
+    (bottom); buckets without reference words are left out."""
+    import matplotlib.pyplot as plt
+
+    tests = {name: t for name, t in (group.get("rare_words") or {}).items() if t["ref_words"] is not None}
+    if not tests:
+        return None
+    fig, axes = plt.subplots(2, len(tests), figsize=(6.0 * len(tests), 6.5), squeeze=False, sharex="col")
+    for col, (name, test) in enumerate(tests.items()):
+        shown = [b for b, n in enumerate(test["ref_words"]) if n]
+        rows = [r for r in test["configs"] if r["n"]]
+        top, bottom = axes[0][col], axes[1][col]
+        for k, r in enumerate(rows):
+            points = [(x, r["f"][b]["mean"], r["f"][b]["std"]) for x, b in enumerate(shown)
+                      if r["f"][b]["mean"] is not None]
+            top.errorbar([p[0] for p in points], [p[1] for p in points], yerr=[p[2] or 0.0 for p in points],
+                         marker="o", markersize=4, capsize=3, label=r["config"], color=f"C{k}",
+                         linestyle="--" if r["baseline"] else "-")
+            offset = 0.08 * (k - (len(rows) - 1) / 2)
+            for x, b in enumerate(shown):
+                res = (r.get("vs_baseline") or [{}] * len(test["buckets"]))[b]
+                if "ci_low" in res:
+                    bottom.plot([x + offset] * 2, [res["ci_low"], res["ci_high"]], color=f"C{k}", linewidth=2)
+                    bottom.plot([x + offset], [res["delta"]], marker="o", markersize=5, color=f"C{k}")
+        bottom.axhline(0.0, color="0.4", linewidth=1, linestyle="--")
+        if not any("ci_low" in res for r in rows for res in r.get("vs_baseline") or []):
+            bottom.text(0.5, 0.5, "no ΔF: it needs at least 2 seeds of a configuration and of the baseline",
+                        ha="center", va="center", transform=bottom.transAxes, fontsize=8)
+        bottom.set_xticks(range(len(shown)), [f"{test['buckets'][b]}\n({test['ref_words'][b]:,})" for b in shown],
+                          fontsize=8)
+        bottom.set_xlabel("training count of the word (reference words)")
+        bottom.set_ylabel(f"ΔF vs {group['baseline']} (95% CI)")
+        top.set_ylabel("word F-measure (mean ± std over seeds)")
+        top.set_title(name, fontsize=9)
+        top.legend(fontsize=8)
+    fig.suptitle(f"{group_label(group)}\ntarget words by training frequency (compare-mt buckets)", fontsize=9)
     return _save(fig, path)
 
 

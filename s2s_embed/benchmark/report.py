@@ -1,7 +1,8 @@
 """The report of a results folder: report.md (for people), report.csv and report.json (for tools), PNG plots.
 
-It reads only the folder (suite.json, results.jsonl, the saved hypotheses and
-test sets), so it can be rewritten at any time, also while a suite is running.
+It reads only the folder (suite.json, results.jsonl, each cell's saved per-sentence
+statistics, else its hypotheses and the test sets), so it can be rewritten at any
+time, also while a suite is running, and from a clean clone without the corpus.
 """
 from __future__ import annotations
 
@@ -41,6 +42,20 @@ validation loss (the mean over its seeds), averaged over the seeds that reach it
 """
 
 
+POWER_METHOD = """
+**Power.** For each comparison, "detects" is the smallest true difference that this design (these seeds, this
+seed spread, this test set) would call different from 0 with 80% probability at a two-sided 5% level before the Holm
+adjustment, from the observed seed variances and test-set sampling variance; "seeds for 1 point" is how many seeds
+per configuration the same test would need to detect a 1-point difference with 80% probability ("more than 50": the
+test set's sampling alone is too large). A difference that is not significant is only evidence of no effect when
+the design could have detected one of that size.
+
+**Convergence.** A run is "still improving" when its best validation loss was at its last epoch. Where any run of a
+group was, its heading says so: that group compares how much each configuration learnt within its epoch budget, not
+the quality it would end at.
+"""
+
+
 def write_report(out_dir: str | Path, echo=print) -> Path:
     """Analyse `out_dir` and write report.md, report.csv, report.json and the plots; returns report.md's path."""
     out = Path(out_dir)
@@ -61,6 +76,8 @@ def write_report(out_dir: str | Path, echo=print) -> Path:
     path = out / "report.md"
     _write(path, markdown(analysis, plots))
     echo(f"Report: {path} (and report.csv, report.json, {sum(len(v) for v in plots.values())} plots)")
+    for missing in analysis.get("not_computed") or []:
+        echo(f"WARNING: {len(missing['columns'])} comparison(s) not computed: {missing['reason']}")
     return path
 
 
@@ -72,8 +89,10 @@ def markdown(a: Mapping[str, Any], plots: Mapping[str, list[str]]) -> str:
     lines = [f"# Benchmark `{suite['name']}`", ""]
     if suite.get("description"):
         lines += [suite["description"].strip(), ""]
-    lines += _header(a) + ["## How differences are tested", "",
-                          METHOD.format(baseline=suite["baseline"], n=suite["bootstrap_samples"], alpha=suite["alpha"])]
+    lines += _not_computed_notice(a)
+    lines += _header(a) + _summary(a) + ["## How differences are tested", "",
+                                        METHOD.format(baseline=suite["baseline"], n=suite["bootstrap_samples"],
+                                                      alpha=suite["alpha"]) + POWER_METHOD]
     for group in a["groups"]:
         lines += _group_section(group, plots.get(group_label(group), []))
     for name in plots.get("learning_curve", []):
@@ -84,6 +103,22 @@ def markdown(a: Mapping[str, Any], plots: Mapping[str, list[str]]) -> str:
     if a["ignored_lines"]:
         lines += ["## Ignored lines of results.jsonl", ""] + [f"- {note}" for note in a["ignored_lines"]] + [""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _not_computed_notice(a: Mapping[str, Any]) -> list[str]:
+    """Above everything else: the comparisons this folder could not compute, and why (their cells say n/a)."""
+    missing = a.get("not_computed") or []
+    if not missing:
+        return []
+    total = sum(len(m["columns"]) for m in missing)
+    lines = [f"> **Incomplete report: {total} comparison(s) could not be computed** and show n/a below. Each needs "
+             "every run's `runs/<cell>/stats.<test set>.npz`, or its `hyps.<test set>.txt` and the folder's "
+             "`testsets/`; rerun the suite into this folder to restore them.", ">"]
+    for m in missing:
+        example = m["columns"][0]
+        more = ", …" if len(m["columns"]) > 1 else ""
+        lines.append(f"> - {_cell_text(m['reason'])} ({len(m['columns'])}: {example}{more})")
+    return lines + [""]
 
 
 def _header(a: Mapping[str, Any]) -> list[str]:
@@ -139,35 +174,152 @@ def _first_signatures(a: Mapping[str, Any]) -> dict | None:
     return None
 
 
+def _convergence_note(group: Mapping[str, Any]) -> str:
+    c = group.get("convergence") or {}
+    if not c.get("runs"):
+        return ""
+    if c["still_improving"]:
+        return (f" — {c['still_improving']} of {c['runs']} runs still improving at their last epoch: this compares "
+                f"learning within {c['epoch_budget']} epochs, not final quality")
+    return f" — all {c['runs']} runs stopped improving before their last epoch"
+
+
+def _summary(a: Mapping[str, Any]) -> list[str]:
+    """One line per configuration and group: the effect, its interval, the call, what the design could see,
+    perplexity and learning speed."""
+    lines = ["## Summary", ""]
+    for group in a["groups"]:
+        lines += [f"**{group_label(group)}**{_convergence_note(group)}.", ""]
+        training = {r["config"]: r for r in group["training"]}
+        base = training.get(group["baseline"])
+        for name in (r["config"] for r in group["training"] if not r["baseline"] and r["n"]):
+            parts = []
+            for test, result in group["test_sets"].items():
+                row = next(r for r in result["configs"] if r["config"] == name)
+                parts.append(f"{test}: {_effect_text(row.get('vs_baseline_bleu', {}), row.get('power_bleu', {}))}")
+            lines.append(f"- **{name}** vs {group['baseline']}: ΔBLEU " + "; ".join(parts) + "; "
+                         + _training_text(training[name], base) + ".")
+        lines.append("")
+    return lines
+
+
+def _effect_text(result: Mapping[str, Any], power: Mapping[str, Any]) -> str:
+    if "p_value" not in result:
+        return f"not tested ({_cell_text(result.get('note', 'no runs'))[:80]})"
+    call = "**significant**" if result.get("significant") else "not significant"
+    text = f"{result['delta']:+.2f} [{result['ci_low']:+.2f}, {result['ci_high']:+.2f}], {call}"
+    if "mde" in power:
+        text += f" (detects {power['mde']:.2f}; {_seeds_text(power)} for 1 BLEU)"
+    return text
+
+
+def _seeds_text(power: Mapping[str, Any]) -> str:
+    k = power.get("seeds_for_effect")
+    return f"more than {power.get('max_seeds', 50)} seeds" if k is None else f"{k} seeds"
+
+
+def _training_text(row: Mapping[str, Any], base: Mapping[str, Any] | None) -> str:
+    ppl = row.get("vs_baseline_ppl", {})
+    base_ppl = (base or {}).get("best_valid_ppl", {}).get("mean")
+    mean = row["best_valid_ppl"]["mean"]
+    text = f"valid ppl {base_ppl:.2f} → {mean:.2f}" if base_ppl is not None else f"valid ppl {mean:.2f}"
+    if "p_value" in ppl:
+        text += f" ({'**significant**' if ppl.get('significant') else 'not significant'})"
+    reach = row["epochs_to_baseline_loss"]
+    if reach.get("target_loss") is not None:
+        text += (f"; reaches the baseline's best loss at epoch {reach['mean']:.1f} ({reach['reached']}/{reach['n']})"
+                 if reach["reached"] else f"; never reaches the baseline's best loss (0/{reach['n']})")
+        if base and base.get("best_epoch", {}).get("mean") is not None:
+            text += f", the baseline at {base['best_epoch']['mean']:.1f}"
+    return text
+
+
 def _group_section(group: Mapping[str, Any], plots: list[str]) -> list[str]:
-    lines = [f"## {group_label(group)}", ""]
+    lines = [f"## {group_label(group)}{_convergence_note(group)}", ""]
     for name, test in group["test_sets"].items():
         lines += [f"### Test set `{name}` ({test['n_sentences']:,} sentences)", "",
                   "| configuration | seeds | BLEU | chrF | tok. lc BLEU | ΔBLEU [95% CI] | p (Holm) | significant "
+                  "| detects (80%) | seeds for 1 BLEU "
                   "| ΔchrF [95% CI] | p (Holm) | significant | per-seed paired bootstrap p, BLEU (secondary, uncorrected) |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: | :---: | --- |"]
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | :---: | --- |"]
         lines += [_score_row(r) for r in test["configs"]] + [""]
     lines += ["### Training", "",
               "| configuration | best valid ppl | Δppl [95% CI] | p (Holm) | significant | epochs to baseline loss "
-              "| best epoch | train time (s) | tokens/s | parameters |",
-              "| --- | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |"]
+              "| best epoch | epochs run | still improving | train time (s) | tokens/s | parameters |",
+              "| --- | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     lines += [_training_row(r) for r in group["training"]] + [""]
     lines += ["### Coverage of the vocabulary by pretrained vectors", "",
               "| configuration | source embedding | source types | source tokens | target embedding | target types "
               "| target tokens |", "| --- | --- | ---: | ---: | --- | ---: | ---: |"]
     lines += [_coverage_row(r) for r in group["coverage"]] + [""]
+    lines += _rare_words_section(group)
     lines += [f"![{name}]({name})" for name in plots]
     return lines + [""]
+
+
+def _rare_words_section(group: Mapping[str, Any]) -> list[str]:
+    """Target-word F by training-frequency bucket with each configuration's ΔF, and the source-side shares."""
+    found = group.get("rare_words") or {}
+    lines = ["### Rare words", "",
+             "Target-word F-measure (compare-mt) by how often the word occurs on the target side of the training "
+             "data, over the reference and hypothesis words of the test set (0-1). ΔF is a configuration's F minus "
+             "the baseline's, with a 95% interval from Welch's t over seeds (uncorrected); bold: the interval "
+             "excludes 0. Below each table: the share of the test set's source tokens that are `<unk>` to the model "
+             "and the share whose embedding row came from pretrained vectors.", ""]
+    for test, result in found.items():
+        configs = [r for r in result["configs"] if r["n"] or r["lacking"]]
+        base = next((r for r in configs if r["baseline"]), None)
+        others = [r for r in configs if not r["baseline"]]
+        lines += [f"#### `{test}`", ""]
+        if result["ref_words"] is None:
+            lines += ["No row of this group records rare-word counts (recorded before they were kept); "
+                      "`benchmarks/backfill_rare_words.py` adds them from the saved hypotheses.", ""]
+            continue
+        columns = [f"{group['baseline']} F (baseline)"] * bool(base) + [f"{r['config']} ΔF [95% CI]" for r in others]
+        lines += ["| training count | ref words | " + " | ".join(columns) + " |",
+                  "| --- | ---: |" + " ---: |" * len(columns)]
+        for b, bucket in enumerate(result["buckets"]):
+            cells = [bucket, f"{result['ref_words'][b]:,}"]
+            cells += [_ms(base["f"][b], 3) if base["n"] else "not recorded"] if base else []
+            cells += [_delta_f(r, b) for r in others]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["", "| configuration | source tokens | `<unk>` to the model | with a pretrained vector |",
+                  "| --- | ---: | ---: | ---: |"]
+        for r in configs:
+            shares = r["source_tokens"]
+            tokens = f"{shares['tokens']['mean']:,.0f}" if shares["tokens"]["mean"] is not None else "not recorded"
+            lines.append(f"| {r['config']} | {tokens} | {_pct(shares['unk']['mean'])} | "
+                         f"{_pct(shares['pretrained']['mean']) if shares['pretrained']['n'] else 'not recorded'} |")
+        lines += [""] + [f"- {r['config']}: the rows of seed{'s' if len(r['lacking']) > 1 else ''} "
+                         f"{', '.join(map(str, r['lacking']))} lack rare-word counts (left out above)."
+                         for r in configs if r["lacking"]] + [""]
+    return lines if found else []
+
+
+def _delta_f(r: Mapping[str, Any], b: int) -> str:
+    if not r["n"]:
+        return "not recorded"
+    if r["f"][b]["mean"] is None:
+        return "–"  # no hypothesis or reference word in this bucket
+    result = (r.get("vs_baseline") or [{}] * (b + 1))[b]
+    if "p_value" not in result:
+        return f"n/a ({_cell_text(result.get('note', 'not tested'))[:60]})"
+    if result["se"] == 0.0 and not r["f"][b]["mean"] and result["delta"] == 0.0:
+        return "0 (F = 0 in every run)"
+    text = f"{result['delta']:+.3f} [{result['ci_low']:+.3f}, {result['ci_high']:+.3f}]"
+    return f"**{text}**" if result["ci_low"] > 0 or result["ci_high"] < 0 else text
 
 
 def _score_row(r: Mapping[str, Any]) -> str:
     name = f"**{r['config']}** (baseline)" if r["baseline"] else r["config"]
     cells = [name, str(r["n"]), _ms(r["bleu"]), _ms(r["chrf"]), _ms(r["bleu_tok_lc"])]
     if r["baseline"] or not r["n"]:
-        cells += ["–"] * 6 + ["–"]
+        cells += ["–"] * 8 + ["–"]
     else:
-        for metric in ("bleu", "chrf"):
-            cells += _test_cells(r.get(f"vs_baseline_{metric}", {}))
+        power = r.get("power_bleu", {})
+        cells += _test_cells(r.get("vs_baseline_bleu", {}))
+        cells += [f"{power['mde']:.2f}", _seeds_text(power).replace(" seeds", "")] if "mde" in power else ["–", "–"]
+        cells += _test_cells(r.get("vs_baseline_chrf", {}))
         per_seed = r.get("per_seed_bleu", {})
         cells.append(", ".join(f"s{seed}: {_p(res['p_value'])} ({res['delta']:+.2f})" if "p_value" in res else f"s{seed}: n/a"
                                for seed, res in per_seed.items()) or "–")
@@ -185,7 +337,10 @@ def _training_row(r: Mapping[str, Any]) -> str:
         speed = f"not reached (0/{reach['n']})"
     test = [] if r["baseline"] or not r["n"] else _test_cells(r.get("vs_baseline_ppl", {}))
     params = f"{r['parameters']:,}" if r["parameters"] else "–"
+    conv = r.get("convergence") or {}
+    still = f"{conv['still_improving']}/{conv['n']}" if conv.get("n") else "–"
     return "| " + " | ".join([name, _ms(r["best_valid_ppl"]), *(test or ["–", "–", "–"]), speed, _ms(r["best_epoch"], 1),
+                              _ms(conv.get("epochs_run"), 1), still,
                               _ms(r["train_seconds"], 1), _ms(r["tokens_per_s"], 0), params]) + " |"
 
 
@@ -232,12 +387,12 @@ def _cell_text(text: str) -> str:
 CSV_COLUMNS = [
     "dataset", "variant", "train_size", "train_pairs", "test_set", "config", "baseline", "n_seeds", "seeds",
     "bleu_mean", "bleu_std", "chrf_mean", "chrf_std", "bleu_tok_lc_mean", "bleu_tok_lc_std",
-    "delta_bleu", "delta_bleu_ci_low", "delta_bleu_ci_high", "p_bleu", "p_bleu_holm", "significant_bleu",
+    "delta_bleu", "delta_bleu_ci_low", "delta_bleu_ci_high", "p_bleu", "p_bleu_holm", "significant_bleu", "mde_bleu", "seeds_for_1_bleu",
     "delta_chrf", "delta_chrf_ci_low", "delta_chrf_ci_high", "p_chrf", "p_chrf_holm", "significant_chrf",
     "per_seed_p_bleu", "per_seed_p_chrf", "best_valid_ppl_mean", "best_valid_ppl_std", "delta_ppl",
     "delta_ppl_ci_low", "delta_ppl_ci_high", "p_ppl_holm", "significant_ppl", "epochs_to_baseline_loss",
     "reached_baseline_loss",
-    "best_epoch_mean", "train_seconds_mean", "tokens_per_s_mean", "parameters",
+    "best_epoch_mean", "epochs_run_mean", "still_improving", "epoch_budget", "train_seconds_mean", "tokens_per_s_mean", "parameters",
     "source_plugin", "source_types_covered", "source_tokens_covered",
     "target_plugin", "target_types_covered", "target_tokens_covered",
 ]
@@ -269,6 +424,12 @@ def _csv_row(group, test, row, train, cover) -> dict[str, Any]:
         out[f"p_{metric}_holm"], out[f"significant_{metric}"] = result.get("p_holm"), result.get("significant")
         out[f"per_seed_p_{metric}"] = " ".join(f"{s}:{r['p_value']:.4g}" for s, r in row.get(f"per_seed_{metric}", {}).items()
                                                if "p_value" in r)
+    power = row.get("power_bleu", {})
+    out["mde_bleu"], out["seeds_for_1_bleu"] = power.get("mde"), power.get("seeds_for_effect")
+    conv = train.get("convergence") or {}
+    out["epochs_run_mean"] = (conv.get("epochs_run") or {}).get("mean")
+    out["still_improving"] = f"{conv['still_improving']}/{conv['n']}" if conv.get("n") else None
+    out["epoch_budget"] = conv.get("epoch_budget")
     ppl = train.get("vs_baseline_ppl", {})
     out.update(best_valid_ppl_mean=train["best_valid_ppl"]["mean"], best_valid_ppl_std=train["best_valid_ppl"]["std"],
                delta_ppl=ppl.get("delta"), delta_ppl_ci_low=ppl.get("ci_low"), delta_ppl_ci_high=ppl.get("ci_high"),

@@ -2,9 +2,11 @@
 
     OUT/suite.json           the grid and its settings, for the report
     OUT/results.jsonl        one row per finished cell, ok or failed (store.py)
-    OUT/runs/<cell id>/      each cell's model folder (kept, to evaluate later) and hyps.<test set>.txt
+    OUT/runs/<cell id>/      each cell's model folder (kept, to evaluate later), hyps.<test set>.txt and
+                             stats.<test set>.npz (the report's per-sentence counts, sentence_stats.py)
     OUT/logs/<cell id>.log   what its training printed
     OUT/testsets/            the test sets' sources and references
+    OUT/.s2s-embed.lock      while a runner works: a second runner on OUT is refused (lock.py)
 
 Rerunning the same command resumes: cells with an "ok" row are skipped; failed
 cells, cells cut off by a partial last line, and cells never finished run
@@ -20,44 +22,54 @@ without a new test set. Either way the cell gets a new row; the last one counts.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 from s2s_embed import config as config_mod
 from s2s_embed import model_folder as mf
-from s2s_embed.benchmark import store
-from s2s_embed.benchmark.cell import CellTask, cell_threads, has_model, init_worker, run_cell
+from s2s_embed.benchmark import executors, store
+from s2s_embed.benchmark.cell import CellTask, has_model
 from s2s_embed.benchmark.provenance import commit
 from s2s_embed.benchmark.report import write_report
-from s2s_embed.benchmark.suite import Cell, load_suite
+from s2s_embed.benchmark.suite import Cell, Suite, load_suite
 from s2s_embed.benchmark.testsets import TestSet, check_corpora, load_test_sets, write_test_sets
 from s2s_embed.errors import ConfigError
+from s2s_embed.lock import folder_lock
 
 
 def run_suite(suite: str | Path, out_dir: str | Path, workers: int = 1, echo=print,
-              overrides: Sequence[str] = (), recreate: bool = False) -> Path:
+              overrides: Sequence[str] = (), recreate: bool = False, executor: str = "local",
+              scheduler: str | None = None) -> Path:
     """Run (or resume) `suite`, a built-in name or a TOML file, into `out_dir`; returns the report's path.
 
     `overrides` are `key=value` items applied to the suite file before it is
     checked, e.g. "base.train.epochs=2" or "suite.seeds=[1]". `recreate`
-    re-trains the finished cells whose model folder is gone.
+    re-trains the finished cells whose model folder is gone. `executor` is
+    "local" (a process pool of `workers`) or "dask" (the cluster of the
+    scheduler at `scheduler`, else a local one of `workers` processes; see
+    executors.py).
     """
+    executors.check(executor, scheduler)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"--workers = {workers!r} must be a whole number >= 1.")
     spec = load_suite(suite, overrides)
     out = Path(out_dir)
     store.check_writable(out)
+    with folder_lock(out, "--out", echo):  # one runner per results folder, for the whole run
+        return _run_locked(spec, out, workers, echo, overrides, recreate, executor, scheduler)
+
+
+def _run_locked(spec: Suite, out: Path, workers: int, echo, overrides: Sequence[str], recreate: bool,
+                executor: str = "local", scheduler: str | None = None) -> Path:
     found = store.read_rows(out, repair=True)
     for note in found.ignored:
         echo(note)
     cells = spec.cells()
     finished = found.finished()
-    _check_same_configs(cells, finished, out)
-    check_corpora(spec)
+    data_digests = check_corpora(spec)
+    _check_same_configs(cells, finished, out, data_digests)
     tests = load_test_sets(spec)
     new_tests = _new_test_sets(cells, finished, tests, out)
     try:
@@ -71,11 +83,13 @@ def run_suite(suite: str | Path, out_dir: str | Path, workers: int = 1, echo=pri
     tasks = [CellTask(c, out / "runs" / c.id, out / "logs" / f"{c.id}.log", tests[c.dataset], context) for c in todo]
     again = _finished_tasks(cells, finished, new_tests, tests, out, context, recreate)
     echo(f"Suite '{spec.name}': {len(cells)} cells, {len(cells) - len(todo)} already finished in {out}, "
-         f"{len(todo)} to run{f' on {workers} workers' if workers > 1 and todo else ''}.{_again_note(again)}")
+         f"{len(todo)} to run{_where(executor, scheduler, workers) if todo else ''}.{_again_note(again)}")
     tasks += again
     progress = Progress(len(tasks), echo)
     outcomes = {"ok": 0, "failed": 0}
-    for task, row in _execute(tasks, workers, progress):
+    for task, row in _execute(tasks, workers, progress, executor, scheduler):
+        if task.previous is None or "recreated" in row:  # trained now: on the data read above
+            row["data_digest"] = data_digests[task.cell.dataset]
         store.append_row(out, row)
         if row["status"] == "ok" and not spec.settings.keep_checkpoints:
             (task.folder / mf.CHECKPOINT).unlink(missing_ok=True)
@@ -87,43 +101,24 @@ def run_suite(suite: str | Path, out_dir: str | Path, workers: int = 1, echo=pri
     return write_report(out, echo)
 
 
-def _execute(tasks: list[CellTask], workers: int, progress: Progress) -> Iterator[tuple[CellTask, dict]]:
-    """Each task with its row, in order in this process, or as they finish in a pool of `workers` processes."""
-    if workers == 1 or len(tasks) <= 1:
-        for task in tasks:
-            progress.starting(task.cell)
-            with cell_threads():
-                row = run_cell(task)
-            yield task, row
-        return
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=multiprocessing.get_context("spawn"),
-                               initializer=init_worker)
-    try:
-        futures = {pool.submit(run_cell, task): task for task in tasks}
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                row = future.result()
-            except Exception as exc:  # the worker process died (killed, out of memory): record it, go on
-                row = _lost_row(task, exc)
-            yield task, row
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+def _execute(tasks: list[CellTask], workers: int, progress: Progress, executor: str = "local",
+             scheduler: str | None = None) -> Iterator[tuple[CellTask, dict]]:
+    """Each task with its row as its cell ends, on the executor of that name (executors.py)."""
+    return executors.execute(executor, tasks, workers, progress, scheduler)
 
 
-def _lost_row(task: CellTask, exc: BaseException) -> dict[str, Any]:
-    cell = task.cell
-    return {**task.context, "cell_id": cell.id, "config_name": cell.config, "dataset": cell.dataset,
-            "variant": cell.variant, "train_size": cell.train_size, "seed": cell.seed,
-            "config": cell.with_out_dir(task.folder).to_dict(), "status": "failed",
-            "error": f"the worker process running this cell died: {type(exc).__name__}: {exc} (out of memory? killed? "
-                     f"A script that calls run_suite with workers > 1 needs `if __name__ == '__main__':`.)",
-            "traceback": "",
-            "model_folder": f"runs/{cell.id}"}
+def _where(executor: str, scheduler: str | None, workers: int) -> str:
+    if executor == "dask":
+        return f" on the Dask cluster at {scheduler}" if scheduler else f" on a local Dask cluster of {workers} workers"
+    return f" on {workers} workers" if workers > 1 else ""
 
 
-def _check_same_configs(cells: list[Cell], finished: dict[str, dict], out: Path) -> None:
-    """A finished cell counts only if it ran the config the suite now gives it."""
+def _check_same_configs(cells: list[Cell], finished: dict[str, dict], out: Path,
+                        data_digests: dict[str, dict[str, str]] | None = None) -> None:
+    """A finished cell counts only if it ran the config the suite now gives it, on the same data.
+
+    Data is compared by content (the row's `data_digest`, where it has one), not by where its files lie.
+    """
     for cell in cells:
         row = finished.get(cell.id)
         if row is None:
@@ -133,6 +128,14 @@ def _check_same_configs(cells: list[Cell], finished: dict[str, dict], out: Path)
             raise ConfigError(f"Cell {cell.id} in {out / store.RESULTS} was run with another config "
                               f"({_diff(saved, wanted)}). Run the suite as it was, use another --out, or delete "
                               f"that cell's rows from {store.RESULTS} to run it again.")
+        now, then = (data_digests or {}).get(cell.dataset) or {}, row.get("data_digest") or {}
+        changed = [f"{split} {then[split]} -> {now[split]}" for split in sorted(set(now) & set(then))
+                   if now[split] != then[split]]
+        if changed:
+            raise ConfigError(f"Cell {cell.id} in {out / store.RESULTS} was trained on other data than the suite now "
+                              f"reads for {cell.dataset} (digest {'; '.join(changed)}). Point the suite at the data "
+                              f"it ran on, use another --out, or delete that cell's rows from {store.RESULTS} to run "
+                              f"it again.")
 
 
 def _new_test_sets(cells: list[Cell], finished: dict[str, dict], tests: dict[str, tuple[TestSet, ...]],
@@ -188,6 +191,9 @@ def _again_note(tasks: list[CellTask]) -> str:
     return f" Also {' and '.join(parts)}." if parts else ""
 
 
+DATA_PATHS = ("multi30k_root", "train_src", "train_trg", "valid_src", "valid_trg", "train_tsv", "valid_tsv")
+
+
 def _comparable(cfg: dict) -> dict:
     """The resolved config: keys added to s2s-embed since a row was written take their defaults."""
     try:
@@ -195,6 +201,8 @@ def _comparable(cfg: dict) -> dict:
     except ConfigError:
         cfg = json.loads(json.dumps(cfg))
     cfg.get("train", {}).pop("out_dir", None)  # the folder may have moved
+    for key in DATA_PATHS:  # so may the data: it is compared by its digest instead
+        cfg.get("data", {}).pop(key, None)
     return cfg
 
 
@@ -210,14 +218,20 @@ def _diff(saved: dict, wanted: dict) -> str:
 
 
 class Progress:
-    """'cell k/n <id> ...' lines with an ETA from the mean time per finished cell."""
+    """'cell k/n <id> [on WORKER] ...' lines with an ETA from the mean time per finished cell.
+
+    k counts the cells started; a cell started again (its worker died) keeps its number.
+    """
 
     def __init__(self, total: int, echo):
         self.total, self.echo = total, echo
         self.started, self.count = time.perf_counter(), 0
+        self.numbers: dict[str, int] = {}
 
-    def starting(self, cell: Cell) -> None:
-        self.echo(f"cell {self.count + 1}/{self.total} {cell.id} ...")
+    def starting(self, cell: Cell, worker: str | None = None) -> None:
+        again = " again" if cell.id in self.numbers else ""
+        number = self.numbers.setdefault(cell.id, len(self.numbers) + 1)
+        self.echo(f"cell {number}/{self.total} {cell.id}{f' on {worker}' if worker else ''}{again} ...")
 
     def finished(self, row: dict[str, Any]) -> None:
         self.count += 1
@@ -231,7 +245,8 @@ class Progress:
         else:
             what = f"FAILED: {' '.join(row['error'].split())[:200]}"
         seconds = row["tests_added"][last_added[0]].get("seconds", 0) if last_added else row.get("cell_seconds", 0)
-        self.echo(f"cell {self.count}/{self.total} {row['cell_id']}: {what} ({_duration(seconds)}); {eta}")
+        where = f" on {row['worker']}" if row.get("worker") else ""
+        self.echo(f"cell {self.count}/{self.total} {row['cell_id']}: {what} ({_duration(seconds)}{where}); {eta}")
 
 
 def _duration(seconds: float) -> str:

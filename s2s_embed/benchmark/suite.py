@@ -183,7 +183,39 @@ def load_suite(suite: str | Path, overrides: Sequence[str] = ()) -> Suite:
         raise ConfigError(f"Suite file {path} is not valid TOML: {exc}") from None
     for item in overrides:
         config_mod.apply_override(raw, item)
-    return from_dict(raw, str(path))
+    suite = from_dict(raw, str(path))
+    for item in overrides:
+        _check_override_used(item, raw)
+    return suite
+
+
+def _check_override_used(item: str, raw: Mapping[str, Any]) -> None:
+    """An override of a [base] value that every cell replaces changes nothing, so it is an error, typos included.
+
+    [base.embeddings.SIDE] is used only by [[configs]] entries without their own SIDE table, [base.data] keys
+    only by [[datasets]] entries that do not set them, and [base.model/train/decode] keys only by
+    [[variants]] entries that do not set them.
+    """
+    parts = item.partition("=")[0].strip().split(".")
+    if len(parts) < 3 or parts[0] != "base":
+        return  # [suite] keys are checked by name; other tables cannot be reached by --set
+    section, key = parts[1], parts[2]
+    if section == "embeddings":
+        owner, entries = "[[configs]]", raw.get("configs") or []
+        shadowed = all(key in table for table in entries)
+        what = f"its own [configs.{key}] table, which replaces [base.embeddings.{key}] whole"
+    elif section == "data":
+        owner, entries = "[[datasets]]", raw.get("datasets") or []
+        shadowed = bool(entries) and all(key in table for table in entries)
+        what = f"data key '{key}'"
+    else:
+        owner, entries = "[[variants]]", raw.get("variants") or []
+        shadowed = bool(entries) and all(key in table.get(section, {}) for table in entries)
+        what = f"{section}.{key}"
+    if shadowed:
+        raise ConfigError(f"--set {item} applies to no cell: every {owner} entry sets {what}, so the [base] value "
+                          f"is never used. Set it in the {owner} entries (edit the suite file), or remove the "
+                          f"override; check the key's spelling too.")
 
 
 def from_dict(raw: Mapping[str, Any], source: str) -> Suite:
@@ -217,7 +249,7 @@ def _settings(table: Mapping[str, Any], source: str) -> Settings:
     for key, value in values.items():
         _check_type(f"{where} {key}", value, SETTING_TYPES[key])
     seeds, sizes = values["seeds"], values.get("train_sizes", [])
-    _int_list(f"{where} seeds", seeds, low=None, empty_ok=False)
+    _int_list(f"{where} seeds", seeds, low=0, empty_ok=False)
     _int_list(f"{where} train_sizes", sizes, low=1, empty_ok=True)
     if values.get("bootstrap_samples", 1000) < 100:
         raise ConfigError(f"{where} bootstrap_samples = {values['bootstrap_samples']} is too few; use at least 100 (1000 is usual).")

@@ -2,13 +2,14 @@
 
 Test sets are read once per dataset before any training, so a missing file
 stops the suite before the first cell, and are written to
-`OUT/testsets/<dataset>.<name>.{src,ref}.txt`, so the report can score the
-saved hypotheses from the results folder alone.
+`OUT/testsets/<dataset>.<name>.{src,ref}.txt` (kept out of git), so the
+report can score saved hypotheses that have no saved statistics yet.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +32,12 @@ class TestSet:
     @property
     def digest(self) -> str:
         """Identifies the sentences: a finished cell counts only if it was scored on these."""
-        return hashlib.sha256("\n".join((*self.src, "\t", *self.ref)).encode("utf-8")).hexdigest()[:16]
+        return pairs_digest(self.src, self.ref)
+
+
+def pairs_digest(src: Sequence[str], trg: Sequence[str]) -> str:
+    """A short SHA-256 of aligned sentences: data is known by its content, wherever its files lie."""
+    return hashlib.sha256("\n".join((*src, "\t", *trg)).encode("utf-8")).hexdigest()[:16]
 
 
 def load_test_sets(suite: Suite) -> dict[str, tuple[TestSet, ...]]:
@@ -47,13 +53,19 @@ def load_test_sets(suite: Suite) -> dict[str, tuple[TestSet, ...]]:
     return found
 
 
-def check_corpora(suite: Suite) -> None:
-    """Read every dataset's training and validation pairs once, so a missing corpus stops the suite before training."""
+def check_corpora(suite: Suite) -> dict[str, dict[str, str]]:
+    """Read every dataset's training and validation pairs once, so a missing corpus stops the suite before training.
+
+    Returns each dataset's digest of them, {"train": ..., "valid": ...} (all training pairs, before any
+    train_size cut), by dataset name.
+    """
     from s2s_embed.data.dataset import load_corpus
 
-    for data in suite.data_configs().values():
-        for split in ("train", "valid"):
-            load_corpus(data, split)
+    digests = {}
+    for name, data in suite.data_configs().items():
+        texts = {split: load_corpus(data, split) for split in ("train", "valid")}
+        digests[name] = {split: pairs_digest(text.src, text.trg) for split, text in texts.items()}
+    return digests
 
 
 def write_test_sets(found: dict[str, tuple[TestSet, ...]], out: Path) -> None:
