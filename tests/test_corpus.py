@@ -115,3 +115,21 @@ def test_head_takes_the_first_pairs():
 def test_parallel_text_must_be_aligned():
     with pytest.raises(DataError, match="2 source but 1 target"):
         ParallelText(["a", "b"], ["x"], "bad")
+
+
+def test_a_corpus_kind_is_one_entry_in_the_table(monkeypatch, tmp_path):
+    """Adding a kind touches only s2s_embed/data/corpora.py: the config, the loader and the suites take it from there."""
+    from s2s_embed import config
+    from s2s_embed.data import corpora
+    from s2s_embed.data.corpus import ParallelText
+    from s2s_embed.data.dataset import load_corpus
+
+    def echo(cfg, split):
+        return ParallelText(["a b", "c d"], ["A B", "C D"], f"echo[{split}]")
+
+    monkeypatch.setitem(corpora.CORPORA, "echo", corpora.Corpus("echo", echo, ("echo-test",),
+                                                                lambda data, name, size: echo(data, "test")))
+    cfg = config.load(None, ["data.corpus='echo'", f"train.out_dir='{tmp_path}'"])
+    assert load_corpus(cfg.data, "valid").name == "echo[valid]"
+    with pytest.raises(config.ConfigError, match="echo"):
+        config.load(None, ["data.corpus='ech'"])

@@ -6,51 +6,19 @@ from dataclasses import dataclass, field
 
 from s2s_embed.config import DataConfig
 from s2s_embed.data.batching import Pair
-from s2s_embed.data.corpus import ParallelText, read_parallel_files, read_tsv
+from s2s_embed.data.corpus import ParallelText
 from s2s_embed.data.tokenize import Tokenizer
 from s2s_embed.data.vocab import Vocab
 from s2s_embed.errors import DataError
 
 log = logging.getLogger(__name__)
-SYNTHETIC_VALID = 1000  # validation pairs generated beside the synthetic training set
 
 
 def load_corpus(cfg: DataConfig, split: str) -> ParallelText:
     """The raw `train` or `valid` pairs that `cfg` names."""
-    if cfg.corpus == "synthetic":
-        from s2s_embed.data.synthetic import synthetic_corpus
+    from s2s_embed.data.corpora import CORPORA
 
-        langs = {"src_lang": cfg.src_lang, "trg_lang": cfg.trg_lang}
-        train = synthetic_corpus(cfg.synthetic_size, cfg.synthetic_seed, **langs)
-        if split == "train":
-            return train
-        # validation pairs come from another seed, minus any sentence the training set holds
-        seen = set(train.src)
-        valid = synthetic_corpus(SYNTHETIC_VALID + SYNTHETIC_VALID // 10, cfg.synthetic_seed + 7919, **langs)
-        keep = [i for i, s in enumerate(valid.src) if s not in seen][:SYNTHETIC_VALID]
-        return ParallelText([valid.src[i] for i in keep], [valid.trg[i] for i in keep], f"{valid.name}[valid]")
-    if cfg.corpus == "multi30k":
-        from s2s_embed.data import multi30k
-
-        return multi30k.load_split("train" if split == "train" else "val", cfg.src_lang, cfg.trg_lang,
-                                   root=cfg.multi30k_root or None)
-    if cfg.corpus == "files":
-        if split == "train":
-            return read_parallel_files(cfg.train_src, cfg.train_trg)
-        return read_parallel_files(cfg.valid_src, cfg.valid_trg)
-    return _tsv_split(cfg, split)
-
-
-def _tsv_split(cfg: DataConfig, split: str) -> ParallelText:
-    if cfg.valid_tsv:
-        return read_tsv(cfg.train_tsv if split == "train" else cfg.valid_tsv)
-    whole = read_tsv(cfg.train_tsv)
-    n_valid = max(1, int(len(whole) * cfg.valid_fraction))
-    if len(whole) - n_valid < 1:
-        raise DataError(f"{cfg.train_tsv} has {len(whole)} pairs: too few to split off a validation set.")
-    cut = len(whole) - n_valid
-    part = slice(0, cut) if split == "train" else slice(cut, None)
-    return ParallelText(whole.src[part], whole.trg[part], f"{whole.name}[{split}]")
+    return CORPORA[cfg.corpus].read(cfg, split)
 
 
 @dataclass
