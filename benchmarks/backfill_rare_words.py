@@ -31,12 +31,13 @@ import shutil
 import sys
 from pathlib import Path
 
+from s2s_embed import atomic
 from s2s_embed.benchmark import rare_words, testsets
 from s2s_embed.benchmark.cell import hyps_path
-from s2s_embed.benchmark.provenance import commit
 from s2s_embed.config import DataConfig, from_dict
 from s2s_embed.data import multi30k
 from s2s_embed.data.corpus import ParallelText, read_lines
+from s2s_embed.provenance import commit
 
 MULTI30K = Path(__file__).resolve().parents[2] / "shared" / "data" / "multi30k"
 SCRIPT = "benchmarks/backfill_rare_words.py"
@@ -102,9 +103,7 @@ def backfill(results: Path, out: Path, multi30k_root: Path) -> tuple[int, int, l
         changed += new is not row
         notes += row_notes
         lines.append(json.dumps(new, ensure_ascii=False))
-    tmp = out / "results.jsonl.tmp"
-    tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    tmp.replace(out / "results.jsonl")
+    atomic.write_text(out / "results.jsonl", "".join(line + "\n" for line in lines))
     return changed, len(lines), notes
 
 

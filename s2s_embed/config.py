@@ -8,6 +8,7 @@ checked the same way.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import tomllib
 import types
@@ -22,7 +23,6 @@ from s2s_embed.embeddings.spec import EmbeddingSpec
 from s2s_embed.errors import ConfigError, did_you_mean
 from s2s_embed.model.attention import KINDS
 
-CORPORA = ("synthetic", "multi30k", "files", "tsv")
 ATTENTIONS = tuple(KINDS)  # none, bahdanau, luong: each kind is a class in model/attention.py, listed in KINDS
 
 
@@ -52,7 +52,9 @@ class DataConfig:
     valid_fraction: float = 0.05
 
     def check(self) -> None:
-        _choice("data.corpus", self.corpus, CORPORA)
+        from s2s_embed.data.corpora import CORPORA
+
+        _choice("data.corpus", self.corpus, tuple(CORPORA))
         _positive("data.min_freq", self.min_freq)
         _positive("data.max_len", self.max_len)
         _at_least("data.max_vocab_size", self.max_vocab_size, 0)
@@ -148,16 +150,20 @@ class Config:
 
 
 SECTIONS = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig, "decode": DecodeConfig}
+# Where a run's files lie. A moved model folder or data file is the same run: the benchmark knows data by its
+# digest, and a resumed training checks that the data gives the vocabularies it was trained with.
+LOCATIONS = ("train.out_dir", "data.multi30k_root", "data.train_src", "data.train_trg", "data.valid_src",
+             "data.valid_trg", "data.train_tsv", "data.valid_tsv")
 
 
 def from_dict(raw: Mapping[str, Any], where: str = "config") -> Config:
     """Build and check a Config from nested tables; every key is checked."""
-    _reject_unknown(raw, [*SECTIONS, "embeddings"], where)
+    reject_unknown(raw, [*SECTIONS, "embeddings"], where)
     sections = {name: _section(cls, raw.get(name, {}), name) for name, cls in SECTIONS.items()}
     sides = raw.get("embeddings", {})
     if not isinstance(sides, Mapping):
         raise ConfigError(f"[embeddings] in {where} must be a table with [embeddings.source] and [embeddings.target].")
-    _reject_unknown(sides, ["source", "target"], f"{where} [embeddings]")
+    reject_unknown(sides, ["source", "target"], f"{where} [embeddings]")
     default = EmbeddingsConfig()
     specs = {}
     for side in ("source", "target"):
@@ -212,14 +218,46 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     table[leaf] = value
 
 
+def comparable(table: Mapping[str, Any], ignore: Sequence[str] = LOCATIONS) -> dict[str, Any]:
+    """A config's tables, resolved (a key added to s2s-embed since they were saved takes its default), without
+    the `ignore`d keys ("section.key")."""
+    try:
+        out = from_dict(table).to_dict()
+    except ConfigError:
+        out = json.loads(json.dumps(table))
+    for dotted in ignore:
+        section, _, key = dotted.partition(".")
+        if isinstance(out.get(section), dict):
+            out[section].pop(key, None)
+    return out
+
+
+def diff(saved: Mapping[str, Any], wanted: Mapping[str, Any], ignore: Sequence[str] = LOCATIONS) -> str:
+    """"section.key: saved -> wanted; ..." for the settings two configs differ in, the `ignore`d keys aside
+    (the first five, sorted); "" when they describe the same run."""
+    a, b = comparable(saved, ignore), comparable(wanted, ignore)
+    changes = []
+    for section in sorted(set(a) | set(b)):
+        old_table, new_table = a.get(section, {}), b.get(section, {})
+        if not (isinstance(old_table, dict) and isinstance(new_table, dict)):
+            if old_table != new_table:
+                changes.append(f"{section}: {old_table!r} -> {new_table!r}")
+            continue
+        for key in sorted(set(old_table) | set(new_table)):
+            old, new = old_table.get(key), new_table.get(key)
+            if old != new:
+                changes.append(f"{section}.{key}: {old!r} -> {new!r}")
+    return "; ".join(changes[:5])
+
+
 def _section(cls: type, table: Any, name: str) -> Any:
     if not isinstance(table, Mapping):
         raise ConfigError(f"[{name}] must be a table of keys.")
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    _reject_unknown(table, list(fields), f"[{name}]")
+    reject_unknown(table, list(fields), f"[{name}]")
     hints = typing.get_type_hints(cls)
     for key, value in table.items():
-        _check_type(f"{name}.{key}", value, hints[key])
+        check_type(f"{name}.{key}", value, hints[key])
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{name}.{key} = {value} is not a finite number; give a real value "
                               f"(the default is {fields[key].default!r}).")
@@ -228,8 +266,11 @@ def _section(cls: type, table: Any, name: str) -> Any:
     return section
 
 
-def _check_type(key: str, value: Any, hint: Any) -> None:
+def check_type(key: str, value: Any, hint: Any) -> None:
+    """`value` is of the type `hint` (a class, a union, or tuple[...] for a TOML array); an int passes as a float,
+    a bool never as a number."""
     allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    allowed = tuple(list if typing.get_origin(t) is tuple else t for t in allowed)
     ok = any(
         (t is float and isinstance(value, (int, float)) and not isinstance(value, bool))
         or (t is int and isinstance(value, int) and not isinstance(value, bool))
@@ -241,10 +282,12 @@ def _check_type(key: str, value: Any, hint: Any) -> None:
         raise ConfigError(f"{key} = {value!r} has the wrong type: expected {names}.")
 
 
-def _reject_unknown(table: Mapping[str, Any], valid: Sequence[str], where: str) -> None:
+def reject_unknown(table: Mapping[str, Any], valid: Sequence[str], where: str) -> None:
+    """Each key of `table` is one of `valid`; the error lists them and the nearest."""
     for key in table:
         if key not in valid:
-            raise ConfigError(f"Unknown key '{key}' in {where}. Valid keys: {', '.join(valid)}.{did_you_mean(key, valid)}")
+            raise ConfigError(f"Unknown key '{key}' in {where}. Valid keys: {', '.join(valid)}."
+                              f"{did_you_mean(key, list(valid))}")
 
 
 def _choice(key: str, value: str, options: Sequence[str]) -> None:

@@ -17,16 +17,12 @@ in a model folder is ever read through a plugin.
 """
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import io
 import json
-import os
-import warnings
-import platform
 import re
-import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,11 +30,13 @@ from typing import Any
 import torch
 
 from s2s_embed import config as config_mod
+from s2s_embed import atomic
 from s2s_embed.config import Config
 from s2s_embed.data.tokenize import Tokenizer
 from s2s_embed.data.vocab import Vocab
 from s2s_embed.errors import ConfigError, ModelFolderError, S2SError
 from s2s_embed.model import Seq2Seq, build_model
+from s2s_embed.provenance import environment
 
 FORMAT = "s2s-embed-model/1"
 CONFIG, SRC_VOCAB, TRG_VOCAB, EMBEDDINGS = "config.json", "src_vocab.json", "trg_vocab.json", "embeddings.json"
@@ -59,19 +57,6 @@ class LoadedModel:
     folder: Path
 
 
-def environment() -> dict[str, Any]:
-    import numpy
-    import sacrebleu
-    import spacy
-
-    from s2s_embed import __version__
-
-    return {"s2s_embed": __version__, "python": sys.version.split()[0], "torch": torch.__version__,
-            "numpy": numpy.__version__, "spacy": spacy.__version__, "sacrebleu": sacrebleu.__version__,
-            "platform": platform.platform(), "machine": platform.machine(), "cpu_count": os.cpu_count(),
-            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
-
-
 def write_json(path: Path, payload: Any) -> None:
     """Write JSON through a temporary file, so an interruption never leaves half a file."""
     write_bytes(path, (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
@@ -85,19 +70,14 @@ def save_tensors(path: Path, payload: dict[str, Any]) -> None:
 
 
 def write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through `path.tmp`, synced, then renamed over `path`.
+    """Write `data` to `path` atomically (atomic.write_bytes).
 
-    On any failure `path` keeps its last good content and the temporary file
-    is removed; a full disk or a read-only folder is a ModelFolderError that
-    names the folder.
+    On any failure `path` keeps its last good content; a full disk or a
+    read-only folder is a ModelFolderError that names the folder.
     """
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        _write_file(tmp, data)
-        os.replace(tmp, path)
+        atomic.write_bytes(path, data)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         raise write_error(path, exc) from None
 
 
@@ -108,13 +88,6 @@ def append_text(path: Path, text: str) -> None:
             fh.write(text)
     except OSError as exc:
         raise write_error(path, exc) from None
-
-
-def _write_file(path: Path, data: bytes) -> None:  # a seam for tests that simulate a full disk
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def write_error(path: Path, exc: OSError) -> ModelFolderError:

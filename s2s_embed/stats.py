@@ -1,40 +1,10 @@
 """Is an embedding configuration better than the baseline? The benchmark's statistics.
 
-Each configuration is trained with a few seeds and every run translates the same
-test set. Differences between embeddings are often about as large as the
-spread between seeds of one configuration, and a paired bootstrap on one seed
-pair measures only test-set sampling, so it calls seed luck an effect. The
-primary test, `seed_bootstrap`, counts both sources of chance:
+The method, its formula and why it counts seeds are in docs/statistics.md;
+every report.md states it in short (s2s_embed.benchmark.report.METHOD).
 
-    delta = mean over system seeds - mean over baseline seeds (corpus scores)
-    var   = s2_base / k_base + s2_sys / k_sys          (seed spread, ddof=1)
-          + test-set part                              (paired sentence bootstrap)
-
-The test-set part is the bootstrap variance of delta when sentences are
-resampled (one index vector shared by every run) with all seeds kept, minus the
-seed-by-sentence noise that the seed spread already holds: each run's own
-deviation from its configuration's mean, whose bootstrap variance divided by
-k - 1 is that noise in the mean. The interval and p-value use Student's t with
-Welch-Satterthwaite degrees of freedom (k - 1 for each seed part, N - 1 for the
-test-set part), because with 3-5 seeds the mean's tails are those of t with
-2-8 degrees of freedom, not normal.
-
-Why not the plain "resample seeds and sentences together" bootstrap? In
-synthetic trials like those of tests/test_stats.py (100 sentences, 200-300
-trials per setting), its percentile interval called identical
-systems different 14-22% of the time at alpha = 0.05 with 3 seeds and 10% with
-5 seeds when seed spread dominated (k seeds resampled keep only (k-1)/k of the
-variance, with normal tails). Rescaled and read with t it became very cautious
-(0-3% false positives) but found a real effect only 17% of the time where this
-test finds it 74%, because resampling both seeds and sentences counts the
-seed-by-sentence noise twice. This test stayed at 2-6% false positives in
-every setting tried, with or without sentence-by-configuration effects.
-
-Seeds are not paired across configurations: seed i of the baseline and seed i
-of the system start from different embeddings and end in unrelated optima; if a
-shared data order made them positively correlated, ignoring it only makes the
-test cautious.
-
+`seed_bootstrap` is the primary test: seed spread plus a paired sentence
+bootstrap, read with Student's t at Welch-Satterthwaite degrees of freedom.
 `paired_bootstrap` is sacreBLEU's paired bootstrap for one pair of runs, a
 secondary "per-seed" view. `seed_level_test` compares scalar per-seed numbers
 (e.g. validation perplexity) with Welch's t-test. `holm` adjusts p-values for

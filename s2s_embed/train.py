@@ -19,17 +19,19 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from s2s_embed import config as config_mod
 from s2s_embed import model_folder as mf
 from s2s_embed.config import Config
 from s2s_embed.data.batching import Batch, make_batches
 from s2s_embed.data.dataset import Prepared, prepare
-from s2s_embed.data.vocab import PAD_ID
+from s2s_embed.data.vocab import PAD_ID, Vocab
 from s2s_embed.errors import ConfigError
 from s2s_embed.lock import LOCK_NAME, folder_lock
 from s2s_embed.model import Seq2Seq, build_model
 
 log = logging.getLogger(__name__)
 CHECKPOINT_FORMAT = "s2s-embed-checkpoint/1"
+RESUMABLE = (*config_mod.LOCATIONS, "train.epochs")  # what --resume may change: where files lie, how long to train
 
 
 @dataclass
@@ -59,6 +61,7 @@ def _train(cfg: Config, folder: Path, resume: bool, overwrite: bool, progress: b
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.train.lr)
     state = {"epoch": 0, "best_valid_loss": math.inf, "best_epoch": 0, "bad_epochs": 0, "train_seconds": 0.0}
     if resume and (folder / mf.CHECKPOINT).exists():
+        _check_same_vocabularies(folder, data)
         state = _restore(folder, model, optimizer, device)
         _keep_metrics_until(folder / mf.METRICS, state["epoch"], echo)
         echo(f"Resuming {folder} after epoch {state['epoch']}.")
@@ -220,12 +223,8 @@ def _check_folder(folder: Path, cfg: Config, resume: bool, overwrite: bool) -> N
     if not held:
         return
     if resume:
-        saved = mf.read_config(folder).to_dict()
-        saved["train"].pop("epochs")
-        wanted = cfg.to_dict()
-        wanted["train"].pop("epochs")
-        if saved != wanted:
-            diff = _config_diff(saved, wanted)
+        diff = config_mod.diff(mf.read_config(folder).to_dict(), cfg.to_dict(), RESUMABLE)
+        if diff:
             raise ConfigError(f"--resume: {folder} was trained with another config ({diff}). "
                               f"Use the same config, or another train.out_dir.")
         return
@@ -242,6 +241,15 @@ def _check_folder(folder: Path, cfg: Config, resume: bool, overwrite: bool) -> N
         return
     raise ConfigError(f"{folder} already holds files. Pass --resume to continue its training, --overwrite to "
                       f"start again, or set train.out_dir to another folder.")
+
+
+def _check_same_vocabularies(folder: Path, data: Prepared) -> None:
+    """The data a run resumes on gives the vocabularies it was trained with (its files may have moved)."""
+    for name, vocab, side in ((mf.SRC_VOCAB, data.src_vocab, "source"), (mf.TRG_VOCAB, data.trg_vocab, "target")):
+        if Vocab.load(folder / name) != vocab:
+            raise ConfigError(f"--resume: the data gives another {side} vocabulary than {folder / name}, the one "
+                              f"{folder} was trained with, so the data changed. Point the config at the data it "
+                              f"was trained on, or train in another train.out_dir.")
 
 
 def _made_by_us(folder: Path) -> bool:
@@ -271,15 +279,6 @@ def _epoch_of(line: str) -> float:
     except ValueError:
         return math.inf
     return row["epoch"] if isinstance(row, dict) and isinstance(row.get("epoch"), int) else math.inf
-
-
-def _config_diff(a: dict, b: dict) -> str:
-    out = []
-    for section in a:
-        for key in set(a[section]) | set(b.get(section, {})):
-            if a[section].get(key) != b.get(section, {}).get(key):
-                out.append(f"{section}.{key}: {a[section].get(key)!r} -> {b.get(section, {}).get(key)!r}")
-    return "; ".join(out[:5])
 
 
 def _save_checkpoint(folder: Path, model: Seq2Seq, optimizer: torch.optim.Optimizer, state: dict) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from s2s_embed.benchmark import builtin_suites, load_suite, run_suite, store, write_report
+from s2s_embed.benchmark.records import Comparison, TestRow
 from s2s_embed.embeddings import register, unregister
 from s2s_embed.errors import ConfigError, S2SError
 
@@ -62,27 +63,26 @@ def test_smoke_report_shows_means_differences_tests_and_coverage(smoke):
     assert "Primary test: seed spread + paired sentence bootstrap" in text  # the test used, and why
     assert "Holm-Bonferroni adjusted across the configurations" in text  # the correction
     assert "- Suite: built-in `smoke`" in text and "- Code: commit `" in text
-    w2v = next(line for line in text.splitlines() if line.startswith("| word2vec | 2 |"))
-    cells = [c.strip() for c in w2v.strip("|").split("|")]
-    assert "±" in cells[2] and "±" in cells[3]  # BLEU and chrF mean ± std over the 2 seeds
-    assert cells[5].count("[") == 1 and cells[5].count(",") == 1  # ΔBLEU [low, high]
-    assert cells[6].replace("<", "").replace(".", "").isdigit()  # Holm-adjusted p
-    assert cells[7] in ("no", "**yes**")
-    assert float(cells[8]) > 0 and (cells[9].isdigit() or cells[9].startswith("more than"))  # power
-    assert "s1:" in cells[13] and "s2:" in cells[13]  # per-seed paired bootstrap, the secondary column
     assert "| word2vec | word2vec (s2s-embed" in text and "100.0%" in text  # coverage
     assert "epochs to baseline loss" in text and "best valid ppl" in text
-    training = text.split("### Training")[1].splitlines()
-    w2v_training = next(line for line in training if line.startswith("| word2vec |"))
-    cells = [c.strip() for c in w2v_training.strip("|").split("|")]
-    assert cells[2].count("[") == 1 and cells[3].replace("<", "").replace(".", "").isdigit()  # Δppl [CI], Holm p
-    assert cells[4] in ("no", "**yes**")  # perplexity differences get the same call as BLEU's
     assert list(smoke["out"].glob("*.png"))
     data = json.loads((smoke["out"] / "report.json").read_text(encoding="utf-8"))
-    row = next(r for r in data["groups"][0]["test_sets"]["synthetic"]["configs"] if r["config"] == "word2vec")
-    result = row["vs_baseline_bleu"]
-    assert result["ci_low"] <= result["delta"] <= result["ci_high"]
-    assert result["significant"] == ((result["ci_low"] > 0 or result["ci_high"] < 0) and result["p_holm"] < 0.05)
+    group = data["groups"][0]
+    w2v = TestRow.from_json(next(r for r in group["test_sets"]["synthetic"]["configs"] if r["config"] == "word2vec"))
+    assert w2v.n == 2 and all(w2v.scores[s]["std"] is not None for s in ("bleu", "chrf"))  # mean ± std over 2 seeds
+    for metric in ("bleu", "chrf"):
+        result = w2v.vs_baseline[metric]
+        assert result.ran and result.ci_low <= result.delta <= result.ci_high
+        assert result.p_value <= result.p_holm <= 1  # Holm-adjusted
+        assert result.significant == (result.excludes_zero and result.p_holm < 0.05)
+    power = w2v.power["bleu"]
+    assert power.known and power.mde > 0 and (power.seeds_for_effect is None or power.seeds_for_effect >= 2)
+    assert set(w2v.per_seed["bleu"]) == {"1", "2"} and all(c.ran for c in w2v.per_seed["bleu"].values())
+    bleu = w2v.vs_baseline["bleu"]  # report.md shows the record's numbers
+    assert f"{bleu.delta:+.2f} [{bleu.ci_low:+.2f}, {bleu.ci_high:+.2f}]" in text
+    training = next(r for r in group["training"] if r["config"] == "word2vec")
+    ppl = Comparison.from_json(training["vs_baseline_ppl"])  # perplexity differences get the same call as BLEU's
+    assert ppl.ran and ppl.significant == (ppl.excludes_zero and ppl.p_holm < 0.05)
     header = (smoke["out"] / "report.csv").read_text(encoding="utf-8").splitlines()[0]
     assert "delta_bleu_ci_low" in header and "p_bleu_holm" in header and "significant_ppl" in header
     assert "source_types_covered" in header
@@ -287,6 +287,7 @@ def test_crashing_cell_is_recorded_and_the_suite_goes_on_then_reruns(tmp_path):
         unregister("boom")
 
 
+@pytest.mark.slow
 def test_a_training_interrupted_midway_continues_from_its_last_epoch(tmp_path, monkeypatch):
     training = importlib.import_module("s2s_embed.train")  # `s2s_embed.train` is the function
 
@@ -523,11 +524,11 @@ def test_a_missing_corpus_file_stops_the_suite_before_training(tmp_path, tiny_ta
 
 def test_a_row_written_before_a_new_config_key_still_counts():
     from s2s_embed import config
-    from s2s_embed.benchmark.runner import _comparable
+    from s2s_embed.config import comparable
 
     now = config.load(None).to_dict()
     older = json.loads(json.dumps(now))
     del older["model"]["init_range"]  # a key added after the row was written, at its default
-    assert _comparable(older) == _comparable(now)
+    assert comparable(older) == comparable(now)
     older["model"]["hidden_size"] = 7
-    assert _comparable(older) != _comparable(now)
+    assert comparable(older) != comparable(now)

@@ -90,6 +90,7 @@ def test_output_into_a_missing_folder_or_onto_a_folder_fails_before_translating(
     assert sorted(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_binary_bytes_on_stdin_are_a_clean_error_naming_line_1(trained):
     proc = subprocess.run([sys.executable, "-m", "s2s_embed", "translate", str(trained)],
                           input=b"\xff\xfe\x00\x80binary\n", capture_output=True, timeout=600)

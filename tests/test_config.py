@@ -98,3 +98,19 @@ def test_seed_out_of_range_is_a_config_error(seed):
 def test_config_path_that_is_a_folder_says_so(tmp_path):
     with pytest.raises(ConfigError, match=rf"{tmp_path.name} is a folder, not a TOML file"):
         config.load(tmp_path)
+
+
+def test_diff_names_each_changed_setting_and_not_where_files_lie():
+    saved = config.load(None).to_dict()
+    wanted = config.load(None, ["data.train_src='/moved/train.en'", "train.out_dir='/moved/run'"]).to_dict()
+    assert config.diff(saved, wanted) == ""
+    wanted = config.load(None, ["train.lr=0.5", "model.hidden_size=7", "train.epochs=3"]).to_dict()
+    assert config.diff(saved, wanted) == "model.hidden_size: 512 -> 7; train.epochs: 10 -> 3; train.lr: 0.001 -> 0.5"
+    assert config.diff(saved, wanted, (*config.LOCATIONS, "train.epochs")) == \
+        "model.hidden_size: 512 -> 7; train.lr: 0.001 -> 0.5"
+
+
+def test_a_tuple_field_takes_a_toml_array_and_names_a_list_when_wrong():
+    config.check_type("seeds", [1, 2], tuple[int, ...])
+    with pytest.raises(ConfigError, match=r"seeds = 3 has the wrong type: expected list\."):
+        config.check_type("seeds", 3, tuple[int, ...])

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_benchmark import FILES_SUITE, _own_cache, _rows, _started  # noqa: F401 (_own_cache: a fixture)
-from test_published_results import assert_same_figures
+from report_figures import assert_same_figures
 
 from s2s_embed import stats
 from s2s_embed.benchmark import run_suite, sentence_stats, write_report
@@ -118,12 +118,27 @@ def test_the_statistics_file_is_the_same_bytes_for_the_same_counts(tmp_path):
 
 def test_where_the_data_lies_is_not_part_of_a_cell(tmp_path):
     from s2s_embed import config
-    from s2s_embed.benchmark.runner import _comparable
+    from s2s_embed.config import comparable
 
     now = config.load(None).to_dict()
     moved = json.loads(json.dumps(now))
     moved["data"].update(multi30k_root="/elsewhere/multi30k", train_src="/elsewhere/train.en")
-    assert _comparable(moved) == _comparable(now)
+    assert comparable(moved) == comparable(now)
+
+
+def test_an_interrupted_cell_whose_data_moved_resumes_by_the_same_rule(tmp_path):
+    from s2s_embed import config
+    from s2s_embed import model_folder as mf
+    from s2s_embed.benchmark.cell import _can_resume
+
+    now = config.load(None).to_dict()
+    moved = json.loads(json.dumps(now))
+    moved["data"].update(multi30k_root="/elsewhere/multi30k", train_src="/elsewhere/train.en")
+    (tmp_path / mf.CHECKPOINT).write_bytes(b"")
+    (tmp_path / mf.CONFIG).write_text(json.dumps({"format": mf.FORMAT, "config": moved}), encoding="utf-8")
+    assert _can_resume(tmp_path, now)
+    now["model"]["hidden_size"] = 7
+    assert not _can_resume(tmp_path, now)
 
 
 @pytest.mark.slow

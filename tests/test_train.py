@@ -45,6 +45,20 @@ def test_resume_refuses_another_config(tiny_task, tmp_path):
         train(_cfg(tiny_task, tmp_path / "m", "model.hidden_size=48"), resume=True, progress=False)
 
 
+def test_resume_follows_moved_data_and_refuses_changed_data(tiny_task, tmp_path):
+    import shutil
+
+    quiet = lambda *a: None  # noqa: E731
+    train(_cfg(tiny_task, tmp_path / "m", "train.epochs=1"), progress=False, echo=quiet)
+    (tmp_path / "moved").mkdir()
+    moved = {**tiny_task, "train": tuple(shutil.copy(p, tmp_path / "moved") for p in tiny_task["train"])}
+    assert train(_cfg(moved, tmp_path / "m", "train.epochs=2"), resume=True, progress=False, echo=quiet).epochs_run == 2
+    src = tmp_path / "moved" / "train.en"
+    src.write_text(src.read_text(encoding="utf-8").replace("\n", " zebra\n"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="another source vocabulary"):
+        train(_cfg(moved, tmp_path / "m", "train.epochs=3"), resume=True, progress=False, echo=quiet)
+
+
 def test_early_stopping_stops_after_patience(tiny_task, tmp_path):
     # a learning rate of ~0 cannot improve the validation loss after the first epoch
     result = train(_cfg(tiny_task, tmp_path / "m", "train.lr=1e-12", "train.epochs=10", "train.patience=2"),
@@ -158,9 +172,9 @@ def test_a_full_disk_names_the_folder_removes_the_temporary_file_and_keeps_the_l
                                                                                                monkeypatch):
     import errno
 
-    from s2s_embed import model_folder as mf
+    from s2s_embed import atomic
 
-    real, checkpoints = mf._write_file, []
+    real, checkpoints = atomic._write_file, []
 
     def full_at_the_second_checkpoint(path, data):
         if path.name == "last.pt.tmp":
@@ -170,7 +184,7 @@ def test_a_full_disk_names_the_folder_removes_the_temporary_file_and_keeps_the_l
                 raise OSError(errno.ENOSPC, "No space left on device", str(path))
         real(path, data)
 
-    monkeypatch.setattr(mf, "_write_file", full_at_the_second_checkpoint)
+    monkeypatch.setattr(atomic, "_write_file", full_at_the_second_checkpoint)
     folder = tmp_path / "m"
     with pytest.raises(ModelFolderError, match=rf"No space left on device: cannot write last.pt in {folder}\. "
                                                rf"last.pt keeps its last good version"):

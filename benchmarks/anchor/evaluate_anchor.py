@@ -18,15 +18,16 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "perf"))
-from _common import MULTI30K, git_state, machine  # noqa: E402
+from _common import MULTI30K  # noqa: E402
 
 from s2s_embed.data import multi30k  # noqa: E402
 from s2s_embed.data.batching import make_batches  # noqa: E402
+from s2s_embed.provenance import commit, machine  # noqa: E402
 from s2s_embed.train import evaluate_loss  # noqa: E402
 from s2s_embed.translate import Translator, evaluate_translator  # noqa: E402
 
 TUTORIAL = {"test_bleu_tok_lc": 13.76, "test_ppl": 43.8}  # "Sequence to Sequence Learning with Neural Networks"
-TUTORIAL_ATTENTION = {"test_bleu_tok_lc": 28.3}  # "... Jointly Learning to Align and Translate": its issue's figure
+TUTORIAL_ATTENTION = {"test_bleu_tok_lc": 28.3}  # "... Jointly Learning to Align and Translate": the figure reported for it
 
 
 def test_loss(translator: Translator, sources: list[str], refs: list[str], teacher_forcing: float) -> float:
@@ -57,7 +58,7 @@ def main() -> None:
     (args.out / f"hyps.{args.split}.{cfg.data.trg_lang}").write_text("".join(h + "\n" for h in hyps), encoding="utf-8")
     result = {"split": args.split, "test_loss": loss, "test_ppl": math.exp(loss),
               "test_loss_no_teacher_forcing": loss_free, "test_ppl_no_teacher_forcing": math.exp(loss_free), **scores, "tutorial": tutorial,
-              "machine": machine(), "git": git_state()}
+              "machine": machine(), "git": commit()}
     (args.out / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     tutorial_ppl = f" (the tutorial's {tutorial['test_ppl']} is without)" if "test_ppl" in tutorial else ""
     print(f"test ppl {math.exp(loss):.1f} with teacher forcing, {math.exp(loss_free):.1f} without{tutorial_ppl}; "

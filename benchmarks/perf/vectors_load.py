@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -196,18 +194,10 @@ def write_glove_text(path: Path) -> int:
 
 def machine_info() -> dict:
     import gensim
-    import numpy
-    import torch
 
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], capture_output=True, text=True, cwd=REPO, check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return ""
+    from s2s_embed.provenance import commit, machine
 
-    return {"platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count(),
-            "python": platform.python_version(), "numpy": numpy.__version__, "torch": torch.__version__,
-            "gensim": gensim.__version__, "commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+    return {**machine(), "gensim": gensim.__version__, **commit()}
 
 
 # ---------------------------------------------------------------------------

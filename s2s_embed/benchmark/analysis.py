@@ -27,10 +27,9 @@ import numpy as np
 
 from s2s_embed import stats
 from s2s_embed.benchmark import sentence_stats
-from s2s_embed.benchmark.cell import hyps_path
+from s2s_embed.benchmark.records import FAILED, Comparison, Power, Row, Scores, TestRow, holm
 from s2s_embed.benchmark.store import Rows, plain
 from s2s_embed.benchmark.testsets import read_refs, ref_path
-from s2s_embed.data.corpus import read_lines
 from s2s_embed.errors import S2SError
 
 METRICS = ("bleu", "chrf")
@@ -39,27 +38,26 @@ SCORES = ("bleu", "chrf", "bleu_tok_lc")
 
 def analyse(out: Path, suite: Mapping[str, Any], found: Rows) -> dict[str, Any]:
     """Everything the report shows, as plain JSON-able data."""
-    latest = found.latest()
+    latest = {cell_id: Row.from_json(row) for cell_id, row in found.latest().items()}
     cells = suite["cells"]
-    ok = {c["id"]: latest[c["id"]] for c in cells if latest.get(c["id"], {}).get("status") == "ok"}
+    ok = {c["id"]: latest[c["id"]] for c in cells if c["id"] in latest and latest[c["id"]].ok}
+    failed = [latest[c["id"]] for c in cells if c["id"] in latest and latest[c["id"]].status == FAILED]
     groups = []
     for key in _group_keys(cells):
         members = [c for c in cells if (c["dataset"], c["variant"], c["train_size"]) == key]
         runs = {cfg["name"]: sorted((ok[c["id"]] for c in members if c["config"] == cfg["name"] and c["id"] in ok),
-                                    key=lambda r: r["seed"]) for cfg in suite["configs"]}
+                                    key=lambda r: r.seed) for cfg in suite["configs"]}
         groups.append(_group(out, suite, key, runs))
     first = next(iter(ok.values()), None)
     return plain({
         "suite": {k: v for k, v in suite.items() if k != "cells"},
-        "provenance": {"commit": first.get("commit"), "dirty": first.get("dirty"), "machine": first.get("machine"),
+        "provenance": {"commit": first.commit, "dirty": first.dirty, "machine": first.machine,
                        "commits": _commits(ok.values()),
-                       "decode": first["config"]["decode"]} if first else {},
-        "counts": {"cells": len(cells), "ok": len(ok),
-                   "failed": sum(1 for c in cells if latest.get(c["id"], {}).get("status") == "failed"),
+                       "decode": first.config["decode"]} if first else {},
+        "counts": {"cells": len(cells), "ok": len(ok), "failed": len(failed),
                    "not_run": sum(1 for c in cells if c["id"] not in latest)},
         "groups": groups,
-        "failed": [{"cell_id": c["id"], "error": latest[c["id"]].get("error", "")} for c in cells
-                   if latest.get(c["id"], {}).get("status") == "failed"],
+        "failed": [{"cell_id": row.cell_id, "error": row.error or ""} for row in failed],
         "ignored_lines": found.ignored,
         "not_computed": _not_computed(groups),
     })
@@ -70,12 +68,10 @@ def _not_computed(groups: list[dict]) -> list[dict[str, Any]]:
     found: dict[str, list[str]] = {}
     for group in groups:
         for test, result in group["test_sets"].items():
-            for row in result["configs"]:
-                for key in (f"{kind}_{m}" for kind in ("vs_baseline", "per_seed") for m in METRICS):
-                    results = row.get(key, {}).values() if key.startswith("per_seed") else [row.get(key, {})]
-                    for r in results:
-                        if r.get("not_computed"):
-                            found.setdefault(r["note"], []).append(f"{_group_name(group)} {test} {row['config']} {key}")
+            for row in map(TestRow.from_json, result["configs"]):
+                for key, comparison in row.columns():
+                    if comparison.not_computed:
+                        found.setdefault(comparison.note, []).append(f"{_group_name(group)} {test} {row.config} {key}")
     return [{"reason": reason, "columns": columns} for reason, columns in found.items()]
 
 
@@ -87,7 +83,7 @@ def _commits(rows) -> list[dict[str, Any]]:
     """Each commit the finished cells ran at, with its dirty flag and how many cells, in the order first seen."""
     seen: dict[tuple, int] = {}
     for row in rows:
-        key = (row.get("commit"), bool(row.get("dirty")))
+        key = (row.commit, bool(row.dirty))
         seen[key] = seen.get(key, 0) + 1
     return [{"commit": commit, "dirty": dirty, "cells": n} for (commit, dirty), n in seen.items()]
 
@@ -101,7 +97,7 @@ def _group_keys(cells: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, int]
     return keys
 
 
-def _group(out: Path, suite: Mapping[str, Any], key: tuple[str, str, int], runs: dict[str, list[dict]]) -> dict:
+def _group(out: Path, suite: Mapping[str, Any], key: tuple[str, str, int], runs: dict[str, list[Row]]) -> dict:
     dataset, variant, size = key
     baseline = suite["baseline"]
     test_names = next(d["test_sets"] for d in suite["datasets"] if d["name"] == dataset)
@@ -111,7 +107,7 @@ def _group(out: Path, suite: Mapping[str, Any], key: tuple[str, str, int], runs:
         refs = read_refs(out, dataset, name) if kept else None  # None: the saved statistics stand in
         tests[name] = {"n_sentences": len(refs) if refs is not None else _n_sentences(runs, name),
                        "configs": _test_rows(out, runs, baseline, name, refs, suite)}
-    pairs = [r["data"]["train_pairs"] for rs in runs.values() for r in rs if r.get("data")]
+    pairs = [r.data["train_pairs"] for rs in runs.values() for r in rs if r.data]
     training = _training_rows(runs, baseline, suite["alpha"])
     improving = sum(r["convergence"]["still_improving"] for r in training)
     budgets = [r["convergence"]["epoch_budget"] for r in training if r["convergence"]["epoch_budget"]]
@@ -127,129 +123,123 @@ def _group(out: Path, suite: Mapping[str, Any], key: tuple[str, str, int], runs:
 # ---------------------------------------------------------------- scores on one test set
 
 
-def _test_rows(out: Path, runs: dict[str, list[dict]], baseline: str, test: str, refs: list[str] | None,
+def _test_rows(out: Path, runs: dict[str, list[Row]], baseline: str, test: str, refs: list[str] | None,
                suite: Mapping[str, Any]) -> list[dict]:
-    rows = []
-    for name, rs in runs.items():
-        row: dict[str, Any] = {"config": name, "baseline": name == baseline, "n": len(rs), "seeds": [r["seed"] for r in rs]}
-        for score in SCORES:
-            row[score] = _mean_std([r["test"][test][score] for r in rs if score in r["test"].get(test, {})])
-        row["signatures"] = {m: rs[0]["test"][test].get(f"{m}_signature_str") for m in METRICS} if rs else {}
-        rows.append(row)
+    """Each configuration's TestRow on `test`, as JSON; the others' comparisons Holm-adjusted per metric."""
     base_runs = runs.get(baseline, [])
     n, alpha = suite["bootstrap_samples"], suite["alpha"]
+    tested = [name for name, rs in runs.items() if name != baseline and rs]
+    vs: dict[str, dict[str, Comparison]] = {name: {} for name in tested}
+    power: dict[str, dict[str, Power]] = {name: {} for name in tested}
+    per_seed: dict[str, dict[str, dict[str, Comparison]]] = {name: {} for name in tested}
     for metric in METRICS:
-        others = [r for r in rows if not r["baseline"] and r["n"]]
-        tested = [(r, _seed_test(out, base_runs, runs[r["config"]], test, refs, metric, n)) for r in others]
-        _holm_into(tested, f"vs_baseline_{metric}", alpha)
-        for r, result in tested:
-            r[f"power_{metric}"] = _power(result, alpha)
-        for r, _ in tested:
-            r[f"per_seed_{metric}"] = _per_seed(out, base_runs, runs[r["config"]], test, refs, metric, n)
+        results = holm([_seed_test(out, base_runs, runs[name], test, refs, metric, n) for name in tested], alpha)
+        for name, result in zip(tested, results):
+            vs[name][metric], power[name][metric] = result, _power(result, alpha)
+            per_seed[name][metric] = _per_seed(out, base_runs, runs[name], test, refs, metric, n)
+    rows = []
+    for name, rs in runs.items():
+        scores = [s for s in (r.scores_on(test) for r in rs) if s is not None]
+        first = rs[0].scores_on(test) if rs else None
+        rows.append(TestRow(
+            config=name, baseline=name == baseline, n=len(rs), seeds=[r.seed for r in rs],
+            scores={score: _mean_std([s.score(score) for s in scores]) for score in SCORES},
+            signatures={"bleu": first.bleu_signature_str, "chrf": first.chrf_signature_str} if first else {},
+            vs_baseline=vs.get(name, {}), power=power.get(name, {}), per_seed=per_seed.get(name, {})).to_json())
     return rows
 
 
-def _power(result: Mapping[str, Any], alpha: float) -> dict[str, Any]:
+def _power(result: Comparison, alpha: float) -> Power:
     """What the design could have seen: the difference it detects with 80% power, and the seeds for 1 point."""
-    if "parts" not in result:
-        return {"note": result.get("note", "not tested")}
-    return stats.power_of(dict(result), effect=1.0, alpha=alpha)
+    if result.parts is None:
+        return Power(note=result.note or "not tested")
+    return Power.from_json(stats.power_of({"parts": result.parts}, effect=1.0, alpha=alpha))
 
 
-def _n_sentences(runs: dict[str, list[dict]], test: str) -> int | None:
+def _n_sentences(runs: dict[str, list[Row]], test: str) -> int | None:
     """The test set's size as the rows scored it (for a folder without its references)."""
-    sizes = {r["test"][test].get("n_sentences") for rs in runs.values() for r in rs if test in r.get("test", {})}
+    sizes = {s.n_sentences for rs in runs.values() for s in (r.scores_on(test) for r in rs) if s is not None}
     return max((s for s in sizes if s is not None), default=None)
 
 
-def _seed_test(out: Path, base_runs: list[dict], sys_runs: list[dict], test: str, refs: list[str] | None,
-               metric: str, n: int) -> dict:
+def _seed_test(out: Path, base_runs: list[Row], sys_runs: list[Row], test: str, refs: list[str] | None,
+               metric: str, n: int) -> Comparison:
     if len(base_runs) < 2 or len(sys_runs) < 2:
-        return {"note": f"needs at least 2 seeds of both (has {len(sys_runs)} and baseline {len(base_runs)})"}
+        return Comparison.skipped(f"needs at least 2 seeds of both (has {len(sys_runs)} and baseline {len(base_runs)})")
     try:
-        return stats.seed_bootstrap_stats(_run_stats(out, base_runs, test, refs, metric),
-                                          _run_stats(out, sys_runs, test, refs, metric), metric, n=n)
+        return Comparison.from_json(stats.seed_bootstrap_stats(_run_stats(out, base_runs, test, refs, metric),
+                                                               _run_stats(out, sys_runs, test, refs, metric),
+                                                               metric, n=n))
     except S2SError as exc:
-        return {"note": str(exc), "not_computed": True}
+        return Comparison.skipped(str(exc), not_computed=True)
 
 
-def _run_stats(out: Path, rows: list[dict], test: str, refs: list[str] | None, metric: str) -> np.ndarray:
+def _run_stats(out: Path, rows: list[Row], test: str, refs: list[str] | None, metric: str) -> np.ndarray:
     """Each run's per-sentence statistics, (runs, sentences, K): saved, or from its hypotheses and `refs`."""
     return np.stack([sentence_stats.for_run(out, r, test, refs, metric) for r in rows])
 
 
-def _per_seed(out: Path, base_runs: list[dict], sys_runs: list[dict], test: str, refs: list[str] | None,
-              metric: str, n: int) -> dict[str, dict]:
+def _per_seed(out: Path, base_runs: list[Row], sys_runs: list[Row], test: str, refs: list[str] | None,
+              metric: str, n: int) -> dict[str, Comparison]:
     """Secondary: sacreBLEU's paired bootstrap of seed i against the baseline's seed i."""
-    base = {r["seed"]: r for r in base_runs}
+    base = {r.seed: r for r in base_runs}
     found = {}
     for r in sys_runs:
-        if r["seed"] in base:
+        if r.seed in base:
             try:
-                result = stats.paired_bootstrap_stats(sentence_stats.for_run(out, base[r["seed"]], test, refs, metric),
-                                                      sentence_stats.for_run(out, r, test, refs, metric), metric, n=n)
+                result = Comparison.from_json(stats.paired_bootstrap_stats(
+                    sentence_stats.for_run(out, base[r.seed], test, refs, metric),
+                    sentence_stats.for_run(out, r, test, refs, metric), metric, n=n))
             except S2SError as exc:
-                result = {"note": str(exc), "not_computed": True}
-            found[str(r["seed"])] = result
+                result = Comparison.skipped(str(exc), not_computed=True)
+            found[str(r.seed)] = result
     return found
-
-
-def _hyps(out: Path, row: Mapping[str, Any], test: str) -> list[str]:
-    return read_lines(hyps_path(Path(out) / row["model_folder"], test))
-
-
-def _holm_into(tested: list[tuple[dict, dict]], key: str, alpha: float) -> None:
-    """Store each test result under `key`, with Holm-adjusted p and the significance call where it ran."""
-    ran = [(row, result) for row, result in tested if "p_value" in result]
-    decided = stats.decide([result for _, result in ran], alpha) if ran else []
-    for (row, _), result in zip(ran, decided):
-        row[key] = result
-    for row, result in tested:
-        row.setdefault(key, result)
 
 
 # ---------------------------------------------------------------- training and coverage
 
 
-def _training_rows(runs: dict[str, list[dict]], baseline: str, alpha: float) -> list[dict]:
+def _training_rows(runs: dict[str, list[Row]], baseline: str, alpha: float) -> list[dict]:
     base_runs = runs.get(baseline, [])
-    target = sum(r["best_valid_loss"] for r in base_runs) / len(base_runs) if base_runs else None
+    target = sum(r.best_valid_loss for r in base_runs) / len(base_runs) if base_runs else None
     rows = []
     for name, rs in runs.items():
-        reached = [_first_epoch_below(r["valid_losses"], target) for r in rs] if target is not None else []
+        reached = [_first_epoch_below(r.valid_losses, target) for r in rs] if target is not None else []
         hits = [e for e in reached if e is not None]
         rows.append({
             "config": name, "baseline": name == baseline, "n": len(rs),
-            "best_valid_ppl": _mean_std([r["best_valid_ppl"] for r in rs]),
+            "best_valid_ppl": _mean_std([r.best_valid_ppl for r in rs]),
             "epochs_to_baseline_loss": {"mean": sum(hits) / len(hits) if hits else None, "reached": len(hits),
                                         "n": len(rs), "target_loss": target},
-            "best_epoch": _mean_std([r["best_epoch"] for r in rs]),
+            "best_epoch": _mean_std([r.best_epoch for r in rs]),
             "convergence": _convergence(rs),
-            "train_seconds": _mean_std([r["train_seconds"] for r in rs]),
-            "cell_seconds": _mean_std([r["cell_seconds"] for r in rs]),
-            "tokens_per_s": _mean_std([r["tokens_per_s"] for r in rs if r.get("tokens_per_s")]),
-            "parameters": rs[0]["parameters"] if rs else None,
-            "valid_loss_curve": _curve([r["valid_losses"] for r in rs]),
+            "train_seconds": _mean_std([r.train_seconds for r in rs]),
+            "cell_seconds": _mean_std([r.cell_seconds for r in rs]),
+            "tokens_per_s": _mean_std([r.tokens_per_s for r in rs if r.tokens_per_s]),
+            "parameters": rs[0].parameters if rs else None,
+            "valid_loss_curve": _curve([r.valid_losses for r in rs]),
         })
     others = [r for r in rows if not r["baseline"] and r["n"]]
-    tested = [(r, _ppl_test(runs[baseline] if baseline in runs else [], runs[r["config"]])) for r in others]
-    _holm_into(tested, "vs_baseline_ppl", alpha)
+    tested = holm([_ppl_test(base_runs, runs[r["config"]]) for r in others], alpha)
+    for row, result in zip(others, tested):
+        row["vs_baseline_ppl"] = result.to_json()
     return rows
 
 
-def _convergence(rs: list[dict]) -> dict[str, Any]:
+def _convergence(rs: list[Row]) -> dict[str, Any]:
     """How many runs had their best validation loss at their last epoch (still improving when they stopped)."""
-    improving = [r for r in rs if r.get("still_improving", r["best_epoch"] == r["epochs_run"])]
-    budgets = sorted({r["config"]["train"]["epochs"] for r in rs})
+    improving = [r for r in rs if r.improving]
+    budgets = sorted({r.config["train"]["epochs"] for r in rs})
     return {"still_improving": len(improving), "n": len(rs), "epoch_budget": budgets[-1] if budgets else None,
-            "epochs_run": _mean_std([r["epochs_run"] for r in rs]),
-            "seeds_still_improving": [r["seed"] for r in improving]}
+            "epochs_run": _mean_std([r.epochs_run for r in rs]),
+            "seeds_still_improving": [r.seed for r in improving]}
 
 
-def _ppl_test(base_runs: list[dict], sys_runs: list[dict]) -> dict:
+def _ppl_test(base_runs: list[Row], sys_runs: list[Row]) -> Comparison:
     if len(base_runs) < 2 or len(sys_runs) < 2:
-        return {"note": f"needs at least 2 seeds of both (has {len(sys_runs)} and baseline {len(base_runs)})"}
-    return stats.seed_level_test([r["best_valid_ppl"] for r in base_runs], [r["best_valid_ppl"] for r in sys_runs])
+        return Comparison.skipped(f"needs at least 2 seeds of both (has {len(sys_runs)} and baseline {len(base_runs)})")
+    return Comparison.from_json(stats.seed_level_test([r.best_valid_ppl for r in base_runs],
+                                                      [r.best_valid_ppl for r in sys_runs]))
 
 
 def _first_epoch_below(losses: Sequence[float], target: float) -> int | None:
@@ -270,11 +260,11 @@ def _curve(series: list[list[float]]) -> dict[str, list]:
     return {"epoch": list(range(1, longest + 1)), "mean": means, "std": stds}
 
 
-def _coverage_row(name: str, rs: list[dict]) -> dict:
+def _coverage_row(name: str, rs: list[Row]) -> dict:
     row: dict[str, Any] = {"config": name}
     for side in ("source", "target"):
-        report = (rs[0].get("coverage") or {}).get(side)
-        plugin = rs[0].get("embeddings", {}).get(side, {})
+        report = (rs[0].coverage or {}).get(side)
+        plugin = (rs[0].embeddings or {}).get(side, {})
         row[side] = {"plugin": plugin.get("name"), "package": plugin.get("package"), "version": plugin.get("version"),
                      "types": report["types"]["ratio"] if report else None,
                      "tokens": report["tokens"]["ratio"] if report else None,
@@ -282,7 +272,7 @@ def _coverage_row(name: str, rs: list[dict]) -> dict:
     return row
 
 
-def _rare_words(runs: dict[str, list[dict]], baseline: str, test_names: Sequence[str]) -> dict[str, dict]:
+def _rare_words(runs: dict[str, list[Row]], baseline: str, test_names: Sequence[str]) -> dict[str, dict]:
     """Per test set: target-word F by training-frequency bucket, mean ± std over seeds, ΔF from the baseline per
     bucket (Welch t over the seeds' F, uncorrected), and the test sources' <unk> and pretrained shares.
 
@@ -292,29 +282,30 @@ def _rare_words(runs: dict[str, list[dict]], baseline: str, test_names: Sequence
 
     found = {}
     for test in test_names:
-        facts = {name: [r["test"][test] for r in rs if "rare_words" in r["test"].get(test, {})]
+        facts = {name: [s for s in (r.scores_on(test) for r in rs) if s is not None and s.rare_words is not None]
                  for name, rs in runs.items()}
-        f = {name: [BucketCounts.from_json(t["rare_words"]).f_measures() for t in ts] for name, ts in facts.items()}
+        f = {name: [BucketCounts.from_json(t.rare_words).f_measures() for t in ts] for name, ts in facts.items()}
 
         def vs_baseline(name: str, b: int) -> dict[str, Any]:
             base = [s[b] for s in f.get(baseline, []) if s[b] is not None]
             system = [s[b] for s in f[name] if s[b] is not None]
             if len(base) < 2 or len(system) < 2:
-                return {"note": f"needs F from at least 2 seeds of both (has {len(system)} and baseline {len(base)})"}
-            return stats.seed_level_test(base, system)
+                return Comparison.skipped(f"needs F from at least 2 seeds of both (has {len(system)} and baseline "
+                                          f"{len(base)})").to_json()
+            return Comparison.from_json(stats.seed_level_test(base, system)).to_json()
 
         configs = []
         for name, rs in runs.items():
-            shares = [t["source_tokens"] for t in facts[name] if "source_tokens" in t]
+            shares = [t.source_tokens for t in facts[name] if t.source_tokens is not None]
             entry = {"config": name, "baseline": name == baseline, "n": len(f[name]),
-                     "lacking": [r["seed"] for r in rs if "rare_words" not in r["test"].get(test, {})],
+                     "lacking": [r.seed for r in rs if (r.scores_on(test) or Scores()).rare_words is None],
                      "f": [_mean_std([s[b] for s in f[name]]) for b in range(len(BUCKETS))],
                      "source_tokens": {k: _mean_std([s.get(k) for s in shares])
                                        for k in ("tokens", "unk", "pretrained")}}
             if name != baseline and f[name]:
                 entry["vs_baseline"] = [vs_baseline(name, b) for b in range(len(BUCKETS))]
             configs.append(entry)
-        first = next((ts[0]["rare_words"] for ts in facts.values() if ts), None)
+        first = next((ts[0].rare_words for ts in facts.values() if ts), None)
         found[test] = {"buckets": list(BUCKETS), "ref_words": first["ref"] if first else None, "configs": configs}
     return found
 

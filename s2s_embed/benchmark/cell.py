@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from s2s_embed import atomic
 from s2s_embed.benchmark import sentence_stats
+from s2s_embed.benchmark.records import FAILED, OK, Row, Scores
 from s2s_embed.benchmark.suite import Cell
 from s2s_embed.benchmark.testsets import TestSet
 
@@ -73,58 +75,64 @@ def cell_threads():
 
 
 def run_cell(task: CellTask) -> dict[str, Any]:
-    """Train, translate and score one cell; a row with status "ok", or "failed" with the error.
+    """Train, translate and score one cell; the JSON of its Row, status "ok", or "failed" with the error.
 
     For a finished cell (`task.previous`) with its model kept, only the new
     test sets are scored and added to a copy of its row; one whose model is
     gone trains again, and its row says how its curve compares with the first.
     """
     if task.previous is not None and has_model(task.folder):
-        return _score_kept(task)
+        return _score_kept(task).to_json()
     started, clock = _now(), time.perf_counter()
     cell = task.cell
-    row: dict[str, Any] = {**task.context, "cell_id": cell.id, "config_name": cell.config, "dataset": cell.dataset,
-                           "variant": cell.variant, "train_size": cell.train_size, "seed": cell.seed,
-                           "config": cell.with_out_dir(task.folder).to_dict()}
+    facts: dict[str, Any] = {}
+    tests: dict[str, Scores] | None = None
+    failure: dict[str, str] = {}
     try:
         task.log.parent.mkdir(parents=True, exist_ok=True)
         with open(task.log, "a", encoding="utf-8") as log:
             echo = functools.partial(print, file=log, flush=True)
             echo(f"=== {cell.id} started {started}")
             _train(task, echo)
-            row.update(_training_facts(task.folder))
-            row["test"] = {t.name: {**_evaluate(task, t, echo), "digest": t.digest} for t in task.test_sets}
-        row["status"] = "ok"
+            facts = _training_facts(task.folder)
+            tests = {t.name: _scores(task, t, echo) for t in task.test_sets}
     except Exception as exc:  # a failing cell is recorded; the suite goes on
-        row.update(status="failed", error=f"{type(exc).__name__}: {exc}",
-                   traceback="".join(traceback.format_exc().splitlines(keepends=True)[-TRACEBACK_LINES:]))
-    row.update(model_folder=f"runs/{cell.id}", machine=_machine(), started_at=started, finished_at=_now(),
-               cell_seconds=round(time.perf_counter() - clock, 2))
-    if task.previous is not None and row["status"] == "ok":
-        row["recreated"] = _recreation(task.previous, row)
-    return row
+        failure = _failure(f"{type(exc).__name__}: {exc}")
+    row = Row.for_cell(cell, cell.with_out_dir(task.folder).to_dict(), task.context, **facts, test=tests,
+                       status=FAILED if failure else OK, **failure, machine=_machine(), started_at=started,
+                       finished_at=_now(), cell_seconds=round(time.perf_counter() - clock, 2))
+    if task.previous is not None and row.ok:
+        row = row.replace(recreated=_recreation(task.previous, row.to_json()))
+    return row.to_json()
 
 
-def _score_kept(task: CellTask) -> dict[str, Any]:
+def _failure(error: str) -> dict[str, str]:
+    """A failed row's error and the end of the traceback being handled."""
+    return {"error": error, "traceback": "".join(traceback.format_exc().splitlines(keepends=True)[-TRACEBACK_LINES:])}
+
+
+def _scores(task: CellTask, test: TestSet, echo) -> Scores:
+    return Scores.from_json({**_evaluate(task, test, echo), "digest": test.digest})
+
+
+def _score_kept(task: CellTask) -> Row:
     """The finished cell's row with the new test sets scored by its kept model (the rest unchanged)."""
-    row = {**task.previous, "test": dict(task.previous["test"])}
-    added = dict(row.get("tests_added", {}))
+    previous = Row.from_json(task.previous)
+    tests, added = dict(previous.test or {}), dict(previous.tests_added or {})
     try:
         with open(task.log, "a", encoding="utf-8") as log:
             echo = functools.partial(print, file=log, flush=True)
             echo(f"=== {task.cell.id}: scoring the kept model on {', '.join(t.name for t in task.test_sets)}")
             for test in task.test_sets:
                 clock = time.perf_counter()
-                row["test"][test.name] = {**_evaluate(task, test, echo), "digest": test.digest}
+                tests[test.name] = _scores(task, test, echo)
                 added[test.name] = {"finished_at": _now(), "seconds": round(time.perf_counter() - clock, 2),
                                     "commit": task.context.get("commit"), "dirty": task.context.get("dirty"),
                                     "machine": _machine()}
     except Exception as exc:  # the finished row stays as it was; the failure is shown and the cell tried again
-        return {**row, "status": "failed", "error": f"scoring the kept model failed: {type(exc).__name__}: {exc}",
-                "traceback": "".join(traceback.format_exc().splitlines(keepends=True)[-TRACEBACK_LINES:]),
-                "test": task.previous["test"]}
-    row["tests_added"] = added
-    return row
+        return previous.replace(status=FAILED,
+                                **_failure(f"scoring the kept model failed: {type(exc).__name__}: {exc}"))
+    return previous.replace(test=tests, tests_added=added)
 
 
 def _recreation(previous: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +158,11 @@ def _train(task: CellTask, echo) -> None:
 
 
 def _can_resume(folder: Path, wanted: dict[str, Any]) -> bool:
-    """An interrupted run of exactly this config left a checkpoint to continue from."""
+    """An interrupted run of this config left a checkpoint to continue from.
+
+    "This config" is the runner's rule, config.diff: where the folder and the data lie does not count.
+    """
+    from s2s_embed import config as config_mod
     from s2s_embed import model_folder as mf
 
     if not (folder / mf.CHECKPOINT).is_file():
@@ -159,7 +171,7 @@ def _can_resume(folder: Path, wanted: dict[str, Any]) -> bool:
         saved = json.loads((folder / mf.CONFIG).read_text(encoding="utf-8"))["config"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    return saved == json.loads(json.dumps(wanted))
+    return isinstance(saved, dict) and not config_mod.diff(saved, wanted)
 
 
 def _evaluate(task: CellTask, test: TestSet, echo) -> dict[str, Any]:
@@ -167,10 +179,7 @@ def _evaluate(task: CellTask, test: TestSet, echo) -> dict[str, Any]:
 
     translator = Translator.from_folder(task.folder, task.cell.cfg.train.device)
     scores, hyps = evaluate_translator(translator, list(test.src), list(test.ref))
-    path = hyps_path(task.folder, test.name)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(h + "\n" for h in hyps), encoding="utf-8")
-    tmp.replace(path)
+    atomic.write_text(hyps_path(task.folder, test.name), "".join(h + "\n" for h in hyps))
     sentence_stats.write(task.folder, test.name, test.digest, hyps, list(test.ref))  # the report needs no refs then
     cut = f", {scores['truncated']} cut at max_len {translator.max_len}" if scores["truncated"] else ""
     echo(f"{test.name}: BLEU {scores['bleu']:.2f}, chrF {scores['chrf']:.2f} ({len(hyps)} sentences{cut})")
@@ -223,7 +232,7 @@ def _training_facts(folder: Path) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def _machine() -> dict[str, Any]:
-    from s2s_embed.benchmark.provenance import machine
+    from s2s_embed.provenance import machine
 
     return machine()
 

@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 from s2s_embed.benchmark import store
 from s2s_embed.benchmark.cell import CellTask, cell_threads, init_worker, run_cell
+from s2s_embed.benchmark.records import FAILED, Row
 from s2s_embed.errors import ConfigError, unknown
 
 if TYPE_CHECKING:
@@ -96,11 +97,9 @@ def execute(executor: str, tasks: list[CellTask], workers: int, progress: Progre
 
 def lost_row(task: CellTask, error: str, **extra: Any) -> dict[str, Any]:
     """The "failed" row of a cell that gave no row of its own (its process died, or its worker)."""
-    cell = task.cell
-    return {**task.context, "cell_id": cell.id, "config_name": cell.config, "dataset": cell.dataset,
-            "variant": cell.variant, "train_size": cell.train_size, "seed": cell.seed,
-            "config": cell.with_out_dir(task.folder).to_dict(), "status": "failed", "error": error,
-            "traceback": "", "model_folder": f"runs/{cell.id}", **extra}
+    fields = {"traceback": "", **extra}
+    return Row.for_cell(task.cell, task.cell.with_out_dir(task.folder).to_dict(), task.context, status=FAILED,
+                        error=error, **fields).to_json()
 
 
 # ---------------------------------------------------------------- the local pool
@@ -268,7 +267,7 @@ def fingerprint(results: str | None = None, token: str | None = None) -> dict[st
     With `results` and `token`, also whether this process sees the driver's
     results folder: the file results/.s2s-embed-cluster-<token> holding token.
     """
-    from s2s_embed.benchmark.provenance import commit
+    from s2s_embed.provenance import commit
     from s2s_embed.embeddings.registry import discover
 
     found = {"s2s-embed": _s2s_version(), "commit": commit()["commit"], "host": socket.gethostname(),

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from s2s_embed.benchmark.records import Comparison, TestRow
+
 DPI = 120
 
 
@@ -60,20 +62,21 @@ def _forest(group: Mapping[str, Any], path: Path) -> str | None:
     import matplotlib.pyplot as plt
 
     tests = group["test_sets"]
-    tested = {name: [r for r in t["configs"] if "ci_low" in r.get("vs_baseline_bleu", {})] for name, t in tests.items()}
+    tested = {name: [r for r in map(TestRow.from_json, t["configs"]) if r.comparison("bleu").ran]
+              for name, t in tests.items()}
     if not any(tested.values()):
         return None
     height = 1.4 + 0.45 * max(len(rows) for rows in tested.values())
     fig, axes = plt.subplots(1, len(tests), figsize=(5.0 * len(tests), height), squeeze=False)
     for ax, (name, rows) in zip(axes[0], tested.items()):
         for i, r in enumerate(rows):
-            res = r["vs_baseline_bleu"]
-            colour = "C2" if res["delta"] > 0 else "C3"
-            ax.plot([res["ci_low"], res["ci_high"]], [i, i], color=colour, linewidth=2)
-            ax.plot([res["delta"]], [i], marker="o", markersize=7, color=colour,
-                    markerfacecolor=colour if res.get("significant") else "white")
+            res = r.comparison("bleu")
+            colour = "C2" if res.delta > 0 else "C3"
+            ax.plot([res.ci_low, res.ci_high], [i, i], color=colour, linewidth=2)
+            ax.plot([res.delta], [i], marker="o", markersize=7, color=colour,
+                    markerfacecolor=colour if res.significant else "white")
         ax.axvline(0.0, color="0.4", linewidth=1, linestyle="--")
-        ax.set_yticks(range(len(rows)), [r["config"] for r in rows])
+        ax.set_yticks(range(len(rows)), [r.config for r in rows])
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_xlabel(f"ΔBLEU vs {group['baseline']}  (← worse | better →)")
         ax.set_title(name, fontsize=9)
@@ -96,7 +99,7 @@ def _bleu_bars(group: Mapping[str, Any], path: Path) -> str | None:
         colours = ["0.6" if r["baseline"] else "C0" for r in rows]
         ax.bar(range(len(rows)), means, yerr=errors, capsize=4, color=colours)
         for i, r in enumerate(rows):
-            if r.get("vs_baseline_bleu", {}).get("significant"):
+            if TestRow.from_json(r).comparison("bleu").significant:
                 ax.annotate("*", (i, means[i] + errors[i]), ha="center", va="bottom", fontsize=14)
         ax.set_xticks(range(len(rows)), [r["config"] for r in rows], rotation=30, ha="right")
         ax.set_title(f"{name} ({test['n_sentences']} sentences)", fontsize=9)
@@ -149,12 +152,12 @@ def _rare_words(group: Mapping[str, Any], path: Path) -> str | None:
                          linestyle="--" if r["baseline"] else "-")
             offset = 0.08 * (k - (len(rows) - 1) / 2)
             for x, b in enumerate(shown):
-                res = (r.get("vs_baseline") or [{}] * len(test["buckets"]))[b]
-                if "ci_low" in res:
-                    bottom.plot([x + offset] * 2, [res["ci_low"], res["ci_high"]], color=f"C{k}", linewidth=2)
-                    bottom.plot([x + offset], [res["delta"]], marker="o", markersize=5, color=f"C{k}")
+                res = Comparison.from_json((r.get("vs_baseline") or [{}] * len(test["buckets"]))[b])
+                if res.ran:
+                    bottom.plot([x + offset] * 2, [res.ci_low, res.ci_high], color=f"C{k}", linewidth=2)
+                    bottom.plot([x + offset], [res.delta], marker="o", markersize=5, color=f"C{k}")
         bottom.axhline(0.0, color="0.4", linewidth=1, linestyle="--")
-        if not any("ci_low" in res for r in rows for res in r.get("vs_baseline") or []):
+        if not any(Comparison.from_json(res).ran for r in rows for res in r.get("vs_baseline") or []):
             bottom.text(0.5, 0.5, "no ΔF: it needs at least 2 seeds of a configuration and of the baseline",
                         ha="center", va="center", transform=bottom.transAxes, fontsize=8)
         bottom.set_xticks(range(len(shown)), [f"{test['buckets'][b]}\n({test['ref_words'][b]:,})" for b in shown],

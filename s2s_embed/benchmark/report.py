@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from s2s_embed import atomic
 from s2s_embed.benchmark.analysis import analyse, load_suite_info
 from s2s_embed.benchmark.plots import group_label, write_plots
+from s2s_embed.benchmark.records import Comparison, Power, TestRow
 from s2s_embed.benchmark.store import ResultsFolderError, read_rows
 
 METHOD = """\
@@ -195,36 +196,36 @@ def _summary(a: Mapping[str, Any]) -> list[str]:
         for name in (r["config"] for r in group["training"] if not r["baseline"] and r["n"]):
             parts = []
             for test, result in group["test_sets"].items():
-                row = next(r for r in result["configs"] if r["config"] == name)
-                parts.append(f"{test}: {_effect_text(row.get('vs_baseline_bleu', {}), row.get('power_bleu', {}))}")
+                row = next(TestRow.from_json(r) for r in result["configs"] if r["config"] == name)
+                parts.append(f"{test}: {_effect_text(row.comparison('bleu'), row.power_of('bleu'))}")
             lines.append(f"- **{name}** vs {group['baseline']}: ΔBLEU " + "; ".join(parts) + "; "
                          + _training_text(training[name], base) + ".")
         lines.append("")
     return lines
 
 
-def _effect_text(result: Mapping[str, Any], power: Mapping[str, Any]) -> str:
-    if "p_value" not in result:
-        return f"not tested ({_cell_text(result.get('note', 'no runs'))[:80]})"
-    call = "**significant**" if result.get("significant") else "not significant"
-    text = f"{result['delta']:+.2f} [{result['ci_low']:+.2f}, {result['ci_high']:+.2f}], {call}"
-    if "mde" in power:
-        text += f" (detects {power['mde']:.2f}; {_seeds_text(power)} for 1 BLEU)"
+def _effect_text(result: Comparison, power: Power) -> str:
+    if not result.ran:
+        return f"not tested ({_cell_text(result.note or 'no runs')[:80]})"
+    call = "**significant**" if result.significant else "not significant"
+    text = f"{result.delta:+.2f} [{result.ci_low:+.2f}, {result.ci_high:+.2f}], {call}"
+    if power.known:
+        text += f" (detects {power.mde:.2f}; {_seeds_text(power)} for 1 BLEU)"
     return text
 
 
-def _seeds_text(power: Mapping[str, Any]) -> str:
-    k = power.get("seeds_for_effect")
-    return f"more than {power.get('max_seeds', 50)} seeds" if k is None else f"{k} seeds"
+def _seeds_text(power: Power) -> str:
+    k = power.seeds_for_effect
+    return f"more than {power.max_seeds or 50} seeds" if k is None else f"{k} seeds"
 
 
 def _training_text(row: Mapping[str, Any], base: Mapping[str, Any] | None) -> str:
-    ppl = row.get("vs_baseline_ppl", {})
+    ppl = Comparison.from_json(row.get("vs_baseline_ppl", {}))
     base_ppl = (base or {}).get("best_valid_ppl", {}).get("mean")
     mean = row["best_valid_ppl"]["mean"]
     text = f"valid ppl {base_ppl:.2f} → {mean:.2f}" if base_ppl is not None else f"valid ppl {mean:.2f}"
-    if "p_value" in ppl:
-        text += f" ({'**significant**' if ppl.get('significant') else 'not significant'})"
+    if ppl.ran:
+        text += f" ({'**significant**' if ppl.significant else 'not significant'})"
     reach = row["epochs_to_baseline_loss"]
     if reach.get("target_loss") is not None:
         text += (f"; reaches the baseline's best loss at epoch {reach['mean']:.1f} ({reach['reached']}/{reach['n']})"
@@ -242,7 +243,7 @@ def _group_section(group: Mapping[str, Any], plots: list[str]) -> list[str]:
                   "| detects (80%) | seeds for 1 BLEU "
                   "| ΔchrF [95% CI] | p (Holm) | significant | per-seed paired bootstrap p, BLEU (secondary, uncorrected) |",
                   "| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: | :---: | --- |"]
-        lines += [_score_row(r) for r in test["configs"]] + [""]
+        lines += [_score_row(TestRow.from_json(r)) for r in test["configs"]] + [""]
     lines += ["### Training", "",
               "| configuration | best valid ppl | Δppl [95% CI] | p (Holm) | significant | epochs to baseline loss "
               "| best epoch | epochs run | still improving | train time (s) | tokens/s | parameters |",
@@ -301,27 +302,27 @@ def _delta_f(r: Mapping[str, Any], b: int) -> str:
         return "not recorded"
     if r["f"][b]["mean"] is None:
         return "–"  # no hypothesis or reference word in this bucket
-    result = (r.get("vs_baseline") or [{}] * (b + 1))[b]
-    if "p_value" not in result:
-        return f"n/a ({_cell_text(result.get('note', 'not tested'))[:60]})"
-    if result["se"] == 0.0 and not r["f"][b]["mean"] and result["delta"] == 0.0:
+    result = Comparison.from_json((r.get("vs_baseline") or [{}] * (b + 1))[b])
+    if not result.ran:
+        return f"n/a ({_cell_text(result.note or 'not tested')[:60]})"
+    if result.se == 0.0 and not r["f"][b]["mean"] and result.delta == 0.0:
         return "0 (F = 0 in every run)"
-    text = f"{result['delta']:+.3f} [{result['ci_low']:+.3f}, {result['ci_high']:+.3f}]"
-    return f"**{text}**" if result["ci_low"] > 0 or result["ci_high"] < 0 else text
+    text = f"{result.delta:+.3f} [{result.ci_low:+.3f}, {result.ci_high:+.3f}]"
+    return f"**{text}**" if result.excludes_zero else text
 
 
-def _score_row(r: Mapping[str, Any]) -> str:
-    name = f"**{r['config']}** (baseline)" if r["baseline"] else r["config"]
-    cells = [name, str(r["n"]), _ms(r["bleu"]), _ms(r["chrf"]), _ms(r["bleu_tok_lc"])]
-    if r["baseline"] or not r["n"]:
+def _score_row(r: TestRow) -> str:
+    name = f"**{r.config}** (baseline)" if r.baseline else r.config
+    cells = [name, str(r.n), _ms(r.scores.get("bleu")), _ms(r.scores.get("chrf")), _ms(r.scores.get("bleu_tok_lc"))]
+    if r.baseline or not r.n:
         cells += ["–"] * 8 + ["–"]
     else:
-        power = r.get("power_bleu", {})
-        cells += _test_cells(r.get("vs_baseline_bleu", {}))
-        cells += [f"{power['mde']:.2f}", _seeds_text(power).replace(" seeds", "")] if "mde" in power else ["–", "–"]
-        cells += _test_cells(r.get("vs_baseline_chrf", {}))
-        per_seed = r.get("per_seed_bleu", {})
-        cells.append(", ".join(f"s{seed}: {_p(res['p_value'])} ({res['delta']:+.2f})" if "p_value" in res else f"s{seed}: n/a"
+        power = r.power_of("bleu")
+        cells += _test_cells(r.comparison("bleu"))
+        cells += [f"{power.mde:.2f}", _seeds_text(power).replace(" seeds", "")] if power.known else ["–", "–"]
+        cells += _test_cells(r.comparison("chrf"))
+        per_seed = r.per_seed.get("bleu", {})
+        cells.append(", ".join(f"s{seed}: {_p(res.p_value)} ({res.delta:+.2f})" if res.ran else f"s{seed}: n/a"
                                for seed, res in per_seed.items()) or "–")
     return "| " + " | ".join(cells) + " |"
 
@@ -335,7 +336,7 @@ def _training_row(r: Mapping[str, Any]) -> str:
         speed = f"{reach['mean']:.1f} ({reach['reached']}/{reach['n']})"
     else:
         speed = f"not reached (0/{reach['n']})"
-    test = [] if r["baseline"] or not r["n"] else _test_cells(r.get("vs_baseline_ppl", {}))
+    test = [] if r["baseline"] or not r["n"] else _test_cells(Comparison.from_json(r.get("vs_baseline_ppl", {})))
     params = f"{r['parameters']:,}" if r["parameters"] else "–"
     conv = r.get("convergence") or {}
     still = f"{conv['still_improving']}/{conv['n']}" if conv.get("n") else "–"
@@ -352,13 +353,12 @@ def _coverage_row(r: Mapping[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _test_cells(result: Mapping[str, Any]) -> list[str]:
-    if "p_value" not in result:
-        note = result.get("note", "not tested")
-        return [f"n/a ({_cell_text(note)[:80]})", "–", "–"]
-    p = result.get("p_holm", result["p_value"])
-    return [f"{result['delta']:+.2f} [{result['ci_low']:+.2f}, {result['ci_high']:+.2f}]", _p(p),
-            "**yes**" if result.get("significant") else "no"]
+def _test_cells(result: Comparison) -> list[str]:
+    if not result.ran:
+        return [f"n/a ({_cell_text(result.note or 'not tested')[:80]})", "–", "–"]
+    p = result.p_holm if result.p_holm is not None else result.p_value
+    return [f"{result.delta:+.2f} [{result.ci_low:+.2f}, {result.ci_high:+.2f}]", _p(p),
+            "**yes**" if result.significant else "no"]
 
 
 def _ms(d: Mapping[str, Any] | None, digits: int = 2) -> str:
@@ -407,25 +407,26 @@ def _csv(a: Mapping[str, Any]) -> str:
         coverage = {r["config"]: r for r in group["coverage"]}
         for test, result in group["test_sets"].items():
             for row in result["configs"]:
-                writer.writerow(_csv_row(group, test, row, training[row["config"]], coverage.get(row["config"])))
+                writer.writerow(_csv_row(group, test, TestRow.from_json(row), training[row["config"]],
+                                         coverage.get(row["config"])))
     return buffer.getvalue()
 
 
-def _csv_row(group, test, row, train, cover) -> dict[str, Any]:
+def _csv_row(group, test, row: TestRow, train, cover) -> dict[str, Any]:
     out: dict[str, Any] = {"dataset": group["dataset"], "variant": group["variant"], "train_size": group["train_size"],
-                           "train_pairs": group["train_pairs"], "test_set": test, "config": row["config"],
-                           "baseline": row["baseline"], "n_seeds": row["n"], "seeds": " ".join(map(str, row["seeds"]))}
+                           "train_pairs": group["train_pairs"], "test_set": test, "config": row.config,
+                           "baseline": row.baseline, "n_seeds": row.n, "seeds": " ".join(map(str, row.seeds))}
     for score in ("bleu", "chrf", "bleu_tok_lc"):
-        out[f"{score}_mean"], out[f"{score}_std"] = row[score]["mean"], row[score]["std"]
+        out[f"{score}_mean"], out[f"{score}_std"] = row.scores[score]["mean"], row.scores[score]["std"]
     for metric in ("bleu", "chrf"):
-        result = row.get(f"vs_baseline_{metric}", {})
-        out[f"delta_{metric}"], out[f"p_{metric}"] = result.get("delta"), result.get("p_value")
-        out[f"delta_{metric}_ci_low"], out[f"delta_{metric}_ci_high"] = result.get("ci_low"), result.get("ci_high")
-        out[f"p_{metric}_holm"], out[f"significant_{metric}"] = result.get("p_holm"), result.get("significant")
-        out[f"per_seed_p_{metric}"] = " ".join(f"{s}:{r['p_value']:.4g}" for s, r in row.get(f"per_seed_{metric}", {}).items()
-                                               if "p_value" in r)
-    power = row.get("power_bleu", {})
-    out["mde_bleu"], out["seeds_for_1_bleu"] = power.get("mde"), power.get("seeds_for_effect")
+        result = row.vs_baseline.get(metric, Comparison())
+        out[f"delta_{metric}"], out[f"p_{metric}"] = result.delta, result.p_value
+        out[f"delta_{metric}_ci_low"], out[f"delta_{metric}_ci_high"] = result.ci_low, result.ci_high
+        out[f"p_{metric}_holm"], out[f"significant_{metric}"] = result.p_holm, result.significant
+        out[f"per_seed_p_{metric}"] = " ".join(f"{s}:{r.p_value:.4g}" for s, r in row.per_seed.get(metric, {}).items()
+                                               if r.ran)
+    power = row.power.get("bleu", Power())
+    out["mde_bleu"], out["seeds_for_1_bleu"] = power.mde, power.seeds_for_effect
     conv = train.get("convergence") or {}
     out["epochs_run_mean"] = (conv.get("epochs_run") or {}).get("mean")
     out["still_improving"] = f"{conv['still_improving']}/{conv['n']}" if conv.get("n") else None
@@ -446,10 +447,8 @@ def _csv_row(group, test, row, train, cover) -> dict[str, Any]:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        atomic.write_text(path, text)
     except OSError as exc:
         raise ResultsFolderError(f"Cannot write {path}: {exc.strerror or exc}. Free some space or make "
                                  f"{path.parent} writable, then run the report again.") from None

@@ -21,7 +21,6 @@ without a new test set. Either way the cell gets a new row; the last one counts.
 """
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -31,12 +30,12 @@ from s2s_embed import config as config_mod
 from s2s_embed import model_folder as mf
 from s2s_embed.benchmark import executors, store
 from s2s_embed.benchmark.cell import CellTask, has_model
-from s2s_embed.benchmark.provenance import commit
 from s2s_embed.benchmark.report import write_report
 from s2s_embed.benchmark.suite import Cell, Suite, load_suite
 from s2s_embed.benchmark.testsets import TestSet, check_corpora, load_test_sets, write_test_sets
 from s2s_embed.errors import ConfigError
 from s2s_embed.lock import folder_lock
+from s2s_embed.provenance import commit
 
 
 def run_suite(suite: str | Path, out_dir: str | Path, workers: int = 1, echo=print,
@@ -123,10 +122,10 @@ def _check_same_configs(cells: list[Cell], finished: dict[str, dict], out: Path,
         row = finished.get(cell.id)
         if row is None:
             continue
-        wanted, saved = _comparable(cell.cfg.to_dict()), _comparable(row.get("config", {}))
-        if wanted != saved:
+        diff = config_mod.diff(row.get("config", {}), cell.cfg.to_dict())
+        if diff:
             raise ConfigError(f"Cell {cell.id} in {out / store.RESULTS} was run with another config "
-                              f"({_diff(saved, wanted)}). Run the suite as it was, use another --out, or delete "
+                              f"({diff}). Run the suite as it was, use another --out, or delete "
                               f"that cell's rows from {store.RESULTS} to run it again.")
         now, then = (data_digests or {}).get(cell.dataset) or {}, row.get("data_digest") or {}
         changed = [f"{split} {then[split]} -> {now[split]}" for split in sorted(set(now) & set(then))
@@ -189,32 +188,6 @@ def _again_note(tasks: list[CellTask]) -> str:
         parts.append(f"{len(tasks) - scored} finished cell(s) whose model folder is gone to re-create from their "
                      f"config and seed")
     return f" Also {' and '.join(parts)}." if parts else ""
-
-
-DATA_PATHS = ("multi30k_root", "train_src", "train_trg", "valid_src", "valid_trg", "train_tsv", "valid_tsv")
-
-
-def _comparable(cfg: dict) -> dict:
-    """The resolved config: keys added to s2s-embed since a row was written take their defaults."""
-    try:
-        cfg = config_mod.from_dict(cfg).to_dict()
-    except ConfigError:
-        cfg = json.loads(json.dumps(cfg))
-    cfg.get("train", {}).pop("out_dir", None)  # the folder may have moved
-    for key in DATA_PATHS:  # so may the data: it is compared by its digest instead
-        cfg.get("data", {}).pop(key, None)
-    return cfg
-
-
-def _diff(saved: dict, wanted: dict) -> str:
-    changes = []
-    for section in sorted(set(saved) | set(wanted)):
-        a, b = saved.get(section, {}), wanted.get(section, {})
-        for key in sorted(set(a) | set(b)) if isinstance(a, dict) and isinstance(b, dict) else [""]:
-            old, new = (a.get(key), b.get(key)) if key else (a, b)
-            if old != new:
-                changes.append(f"{section}.{key}: {old!r} -> {new!r}" if key else f"{section}: {old!r} -> {new!r}")
-    return "; ".join(changes[:4])
 
 
 class Progress:

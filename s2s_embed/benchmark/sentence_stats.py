@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from s2s_embed import evaluate, stats
+from s2s_embed import atomic, evaluate, stats
+from s2s_embed.benchmark.records import Row
 from s2s_embed.errors import DataError
 
 FORMAT = "s2s-embed-sentence-stats/1"
@@ -67,15 +67,19 @@ def write(folder: Path, test_set: str, test_digest: str | None, hyps: Sequence[s
               "hyps_sha256": hyps_digest(hyps),
               "signatures": {m: _signature(m, hyps, refs) for m in METRICS}}
     path = stats_path(folder, test_set)
-    tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, array in {**counts, "header": np.array(json.dumps(header, sort_keys=True))}.items():
+    arrays = {**counts, "header": np.array(json.dumps(header, sort_keys=True))}
+    atomic.replace_with(path, lambda tmp: _write_archive(tmp, arrays))
+    return path
+
+
+def _write_archive(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """An .npz of `arrays` with fixed member dates, so the same counts give the same bytes."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, array in arrays.items():
             info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             with archive.open(info, "w") as f:
                 np.lib.format.write_array(f, array, allow_pickle=False)
-    os.replace(tmp, path)
-    return path
 
 
 def _signature(metric: str, hyps: Sequence[str], refs: Sequence[str]) -> str:
@@ -99,7 +103,7 @@ def read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return header, counts
 
 
-def for_run(out: Path, row: Mapping[str, Any], test_set: str, refs: Sequence[str] | None, metric: str) -> np.ndarray:
+def for_run(out: Path, row: Row, test_set: str, refs: Sequence[str] | None, metric: str) -> np.ndarray:
     """One finished cell's per-sentence statistics of `metric` on `test_set`, (sentences, K).
 
     The saved file counts when it is of this test set (its digest) and of the
@@ -108,12 +112,13 @@ def for_run(out: Path, row: Mapping[str, Any], test_set: str, refs: Sequence[str
     """
     from s2s_embed.benchmark.cell import hyps_path  # cell.py writes these files, so it imports this module
 
-    folder = Path(out) / row["model_folder"]
+    folder = Path(out) / row.model_folder
     path, hyps_file = stats_path(folder, test_set), hyps_path(folder, test_set)
     hyps = _read_lines(hyps_file)
     if path.is_file():
         header, counts = read(path)
-        digest = (row.get("test", {}).get(test_set) or {}).get("digest")
+        scores = row.scores_on(test_set)
+        digest = scores.digest if scores is not None else None
         same_test = digest is None or header.get("test_digest") in (None, digest)
         if same_test and (hyps is None or header.get("hyps_sha256") == hyps_digest(hyps)):
             return counts[metric]
@@ -125,7 +130,7 @@ def for_run(out: Path, row: Mapping[str, Any], test_set: str, refs: Sequence[str
         return stats.sentence_stats([hyps], refs, metric, [str(hyps_file)])[0]
     absent = (("its translations", hyps is None), ("the references", refs is None))
     lacking = " and ".join(what for what, missing in absent if missing)
-    raise MissingStats(f"{row['cell_id']} on {test_set}: no {path.name}, and {lacking} to compute it from "
+    raise MissingStats(f"{row.cell_id} on {test_set}: no {path.name}, and {lacking} to compute it from "
                        f"{'are' if ' and ' in lacking else 'is'} not in the folder")
 
 

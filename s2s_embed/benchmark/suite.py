@@ -18,13 +18,15 @@ import copy
 import dataclasses
 import re
 import tomllib
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from s2s_embed import config as config_mod
-from s2s_embed.config import Config
+from s2s_embed.config import Config, check_type, reject_unknown
+from s2s_embed.data.corpora import CORPORA, SYNTHETIC_TEST_SIZE  # noqa: F401 (the size a test_size of 0 gives)
 from s2s_embed.errors import ConfigError, did_you_mean, unknown
 
 BUILTIN_DIR = Path(__file__).with_name("suites")
@@ -35,9 +37,6 @@ DATASET_EXTRA_KEYS = ("name", "test_sets")
 TEST_FILE_KEYS = ("name", "src", "ref")
 # built-in test sets per corpus; other corpora name their test files as {name, src, ref} tables
 # Multi30K's held-out test sets (test_2017_mscoco, test_2018_flickr) are read from data.multi30k_root only.
-BUILTIN_TEST_SETS = {"synthetic": ("synthetic",),
-                     "multi30k": ("val", "test_2016_flickr", "test_2017_flickr", "test_2017_mscoco", "test_2018_flickr")}
-SYNTHETIC_TEST_SIZE = 1000  # sentences of the generated test set when [suite] test_size = 0
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]*")
 
 
@@ -55,11 +54,6 @@ class Settings:
     bootstrap_samples: int = 1000
     alpha: float = 0.05
     keep_checkpoints: bool = False  # keep last.pt of finished cells (model.pt is always kept)
-
-
-SETTING_TYPES = {"name": str, "baseline": str, "seeds": list, "description": str, "train_sizes": list,
-                 "test_sets": list, "test_size": int, "bootstrap_samples": int, "alpha": float,
-                 "keep_checkpoints": bool}
 
 
 @dataclass(frozen=True)
@@ -219,7 +213,7 @@ def _check_override_used(item: str, raw: Mapping[str, Any]) -> None:
 
 
 def from_dict(raw: Mapping[str, Any], source: str) -> Suite:
-    _reject_unknown(raw, TOP_KEYS, f"suite file {source}")
+    reject_unknown(raw, TOP_KEYS, f"suite file {source}")
     base = _table(raw.get("base", {}), f"{source} [base]")
     settings = _settings(_table(raw.get("suite"), f"{source} [suite]"), source)
     _check_base(base, settings, source)
@@ -240,14 +234,15 @@ def from_dict(raw: Mapping[str, Any], source: str) -> Suite:
 
 def _settings(table: Mapping[str, Any], source: str) -> Settings:
     where = f"{source} [suite]"
-    _reject_unknown(table, list(SETTING_TYPES), where)
+    types = typing.get_type_hints(Settings)
+    reject_unknown(table, list(types), where)
     values = {"name": re.sub(r"[^A-Za-z0-9_+-]", "-", Path(source).stem).strip("-_+") or "suite", **table}
     for key in ("baseline", "seeds"):
         if key not in values:
             raise ConfigError(f"{where} needs '{key}': " + ("the name of the [[configs]] entry the others are compared with."
                                                            if key == "baseline" else "a list of training seeds, e.g. seeds = [1, 2, 3]."))
     for key, value in values.items():
-        _check_type(f"{where} {key}", value, SETTING_TYPES[key])
+        check_type(f"{where} {key}", value, types[key])
     seeds, sizes = values["seeds"], values.get("train_sizes", [])
     _int_list(f"{where} seeds", seeds, low=0, empty_ok=False)
     _int_list(f"{where} train_sizes", sizes, low=1, empty_ok=True)
@@ -278,7 +273,7 @@ def _configs(entries: Any, base: Mapping[str, Any], source: str) -> tuple[Embedd
     out = []
     for i, table in enumerate(_entries(entries, "configs", source, required=True)):
         where = f"{source} [[configs]] #{i + 1}"
-        _reject_unknown(table, CONFIG_KEYS, where)
+        reject_unknown(table, CONFIG_KEYS, where)
         name = _entry_name(table, where, [c.name for c in out])
         where = f"{source} [[configs]] '{name}'"
         default = base.get("embeddings", {}) if isinstance(base.get("embeddings", {}), Mapping) else {}
@@ -288,7 +283,7 @@ def _configs(entries: Any, base: Mapping[str, Any], source: str) -> tuple[Embedd
         for side in ("source", "target"):
             check_spec(getattr(cfg.embeddings, side), f"{where} {side}")
         description = table.get("description", "")
-        _check_type(f"{where} description", description, str)
+        check_type(f"{where} description", description, str)
         out.append(EmbeddingConfig(name, sides["source"], sides["target"], description))
     return tuple(out)
 
@@ -299,7 +294,7 @@ def _datasets(entries: Any, base: Mapping[str, Any], settings: Settings, source:
     out = []
     for i, table in enumerate(tables):
         where = f"{source} [[datasets]] #{i + 1}" if entries else f"{source} [base.data]"
-        _reject_unknown(table, [*DATASET_EXTRA_KEYS, *data_keys], where)
+        reject_unknown(table, [*DATASET_EXTRA_KEYS, *data_keys], where)
         data = {k: v for k, v in table.items() if k not in DATASET_EXTRA_KEYS}
         cfg = _checked(lambda: config_mod.from_dict(_layer(base, {"data": data}), where), where).data
         name = table.get("name", f"{cfg.corpus}-{cfg.src_lang}-{cfg.trg_lang}")
@@ -313,7 +308,7 @@ def _datasets(entries: Any, base: Mapping[str, Any], settings: Settings, source:
 
 
 def _test_sets(specs: Any, data: config_mod.DataConfig, where: str, source: str) -> tuple[TestSetSpec, ...]:
-    builtin = BUILTIN_TEST_SETS.get(data.corpus, ())
+    builtin = CORPORA[data.corpus].test_sets if data.corpus in CORPORA else ()
     options = ", ".join(builtin) if builtin else "none built in"
     if not isinstance(specs, (list, tuple)) or not specs:
         raise ConfigError(f"{where}: no test sets. Set test_sets in [suite] (or in the dataset), e.g. test_sets = "
@@ -328,7 +323,7 @@ def _test_sets(specs: Any, data: config_mod.DataConfig, where: str, source: str)
                                   f"{did_you_mean(spec, builtin)}")
             item = TestSetSpec(spec)
         elif isinstance(spec, Mapping):
-            _reject_unknown(spec, TEST_FILE_KEYS, f"{where} test_sets entry")
+            reject_unknown(spec, TEST_FILE_KEYS, f"{where} test_sets entry")
             missing = [k for k in TEST_FILE_KEYS if not isinstance(spec.get(k), str) or not spec.get(k)]
             if missing:
                 raise ConfigError(f"{where} test_sets entry {dict(spec)}: needs {', '.join(missing)} (strings): "
@@ -350,7 +345,7 @@ def _variants(entries: Any, base: Mapping[str, Any], source: str) -> tuple[Varia
     out = []
     for i, table in enumerate(tables):
         where = f"{source} [[variants]] #{i + 1}"
-        _reject_unknown(table, ["name", *VARIANT_SECTIONS], where)
+        reject_unknown(table, ["name", *VARIANT_SECTIONS], where)
         name = _entry_name(table, where, [v.name for v in out])
         where = f"{source} [[variants]] '{name}'"
         sections = {k: _table(v, f"{where} {k}") for k, v in table.items() if k != "name"}
@@ -417,14 +412,6 @@ def _table(value: Any, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _check_type(key: str, value: Any, kind: type) -> None:
-    ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        ok = True
-    if not ok:
-        raise ConfigError(f"{key} = {value!r} has the wrong type: expected {kind.__name__}.")
-
-
 def _int_list(key: str, values: list, low: int | None, empty_ok: bool) -> None:
     if not values and not empty_ok:
         raise ConfigError(f"{key} is empty: give at least one value.")
@@ -434,8 +421,3 @@ def _int_list(key: str, values: list, low: int | None, empty_ok: bool) -> None:
     if len(set(values)) != len(values):
         raise ConfigError(f"{key} = {values} lists a value twice.")
 
-
-def _reject_unknown(table: Mapping[str, Any], valid: Sequence[str], where: str) -> None:
-    for key in table:
-        if key not in valid:
-            raise ConfigError(f"Unknown key '{key}' in {where}. Valid keys: {', '.join(valid)}.{did_you_mean(key, list(valid))}")

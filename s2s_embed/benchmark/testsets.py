@@ -8,17 +8,17 @@ report can score saved hypotheses that have no saved statistics yet.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from s2s_embed.benchmark.suite import SYNTHETIC_TEST_SIZE, Suite, TestSetSpec
+from s2s_embed import atomic
+from s2s_embed.benchmark.suite import Suite, TestSetSpec
 from s2s_embed.config import DataConfig
+from s2s_embed.data.corpora import CORPORA, synthetic_test_set  # noqa: F401 (synthetic_test_set: re-exported)
 from s2s_embed.data.corpus import ParallelText, read_lines, read_parallel_files
 from s2s_embed.errors import DataError
 
-SYNTHETIC_TEST_SEED_OFFSET = 15485863  # the test set's seed, away from those of training and validation
 FOLDER = "testsets"
 
 
@@ -94,35 +94,10 @@ def read_refs(out: Path, dataset: str, name: str) -> list[str]:
 def _read(spec: TestSetSpec, data: DataConfig, size: int) -> ParallelText:
     if spec.src:
         text = read_parallel_files(spec.src, spec.ref, name=spec.name)
-    elif spec.name == "synthetic":
-        text = synthetic_test_set(data, size or SYNTHETIC_TEST_SIZE)
-    else:
-        from s2s_embed.data import multi30k
-
-        text = multi30k.load_split(spec.name, data.src_lang, data.trg_lang, root=data.multi30k_root or None)
-    return text.head(size) if size else text
-
-
-def synthetic_test_set(data: DataConfig, size: int) -> ParallelText:
-    """`size` generated pairs whose source occurs in neither the training nor the validation set."""
-    from s2s_embed.data.dataset import load_corpus
-    from s2s_embed.data.synthetic import synthetic_corpus
-
-    seen = set(load_corpus(data, "train").src) | set(load_corpus(data, "valid").src)
-    seed = data.synthetic_seed + SYNTHETIC_TEST_SEED_OFFSET
-    drawn = size + size // 5
-    for _ in range(6):  # the generator's sentence space is large: one or two draws normally suffice
-        pool = synthetic_corpus(drawn, seed, data.src_lang, data.trg_lang)
-        keep = [i for i, s in enumerate(pool.src) if s not in seen][:size]
-        if len(keep) == size:
-            return ParallelText([pool.src[i] for i in keep], [pool.trg[i] for i in keep], f"{pool.name}[test]")
-        drawn *= 2
-    raise DataError(f"Could not draw {size} synthetic test sentences unseen in training (found {len(keep)} in {drawn // 2}); "
-                    f"lower [suite] test_size or data.synthetic_size.")
+        return text.head(size) if size else text
+    return CORPORA[data.corpus].read_test(data, spec.name, size)
 
 
 def _write_lines(path: Path, lines: tuple[str, ...]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic.write_text(path, "".join(line + "\n" for line in lines))

@@ -14,12 +14,12 @@ import hashlib
 import http.client
 import logging
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
+from s2s_embed import atomic
 from s2s_embed.data.corpus import ParallelText, read_parallel_files
 from s2s_embed.errors import ConfigError, DataError, unknown
 
@@ -172,21 +172,15 @@ def _fetch(url: str, dest: Path) -> bytes:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see a partial file."""
+    """atomic.write_bytes into the cache folder: readers never see a partial file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     except OSError as exc:
         raise DataError(f"Cannot write to the Multi30K cache folder {path.parent}: {exc}. {_how_to_provide()}") from None
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
+        atomic.write_bytes(path, data, shared=True)
     except OSError as exc:
         raise DataError(f"Cannot write {path}: {exc}. {_how_to_provide()}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _sha256(data: bytes) -> str:

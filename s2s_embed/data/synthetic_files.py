@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from s2s_embed import atomic
 from s2s_embed.cache import default_cache_dir
 
 log = logging.getLogger(__name__)
@@ -98,9 +98,7 @@ def _read(path: Path, n: int) -> tuple[list[str], list[str]] | None:
 def _write(path: Path, english: list[str], french: list[str]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text("".join(f"{en}\t{fr}\n" for en, fr in zip(english, french)), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic.write_text(path, "".join(f"{en}\t{fr}\n" for en, fr in zip(english, french)), shared=True)
     except OSError as exc:  # a read-only cache costs time, not correctness
         log.warning("Could not cache the built-in corpus in %s (%s); it will be generated again next time.",
                     path.parent, exc)

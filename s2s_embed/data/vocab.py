@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from s2s_embed import atomic
 from s2s_embed.errors import DataError, ModelFolderError
 
 UNK, PAD, SOS, EOS = "<unk>", "<pad>", "<sos>", "<eos>"
@@ -70,7 +71,7 @@ class Vocab:
 
     def save(self, path: str | Path) -> None:
         payload = {"format": FORMAT, "itos": self.itos, "counts": {t: self.counts.get(t, 0) for t in self.itos}}
-        Path(path).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        atomic.write_text(Path(path), json.dumps(payload, ensure_ascii=False))
 
     @classmethod
     def load(cls, path: str | Path) -> Vocab:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from s2s_embed import atomic
 from s2s_embed.errors import ConfigError, DataError, PluginError
 
 
@@ -108,12 +109,7 @@ def cached(path: Path, make: Callable[[Path], None]) -> Path:
     if path.is_file():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        make(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic.replace_with(path, make, shared=True)
     return path
 
 

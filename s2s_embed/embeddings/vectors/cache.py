@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from s2s_embed import atomic
 from s2s_embed.embeddings.spec import BuildContext
 from s2s_embed.embeddings.vectors.data import Vectors
 from s2s_embed.errors import DataError
@@ -83,11 +84,13 @@ def _write_cache(folder: Path, key: str, vectors: Vectors, files: Sequence[str |
             "files": [str(f) for f in files], "options": dict(options), "keys": vectors.keys}
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"{key}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as f:
-            np.save(f, np.ascontiguousarray(vectors.vectors), allow_pickle=False)
-        os.replace(tmp, folder / f"{key}.npy")
-        tmp.write_text(json.dumps(meta, ensure_ascii=False, default=str), encoding="utf-8")
-        os.replace(tmp, folder / f"{key}.json")  # written last: its presence means the .npy is complete
+        atomic.replace_with(folder / f"{key}.npy", lambda tmp: _save_npy(tmp, vectors.vectors), shared=True)
+        # written last: its presence means the .npy is complete
+        atomic.write_text(folder / f"{key}.json", json.dumps(meta, ensure_ascii=False, default=str), shared=True)
     except OSError as exc:
         log.warning("Could not write the vector cache in %s (%s); the next run will read the source again.", folder, exc)
+
+
+def _save_npy(path: Path, matrix: np.ndarray) -> None:
+    with open(path, "wb") as f:
+        np.save(f, np.ascontiguousarray(matrix), allow_pickle=False)

@@ -1,11 +1,18 @@
-"""The published benchmark reports in benchmarks/results/ say what issue 7 asks, and call nothing seed luck."""
+"""Data checks: the published reports in benchmarks/results/ give every comparison an interval, a corrected p
+and a call, call nothing seed luck, and rebuild from what git keeps with the same figures.
+
+These check committed data, not code (the `data` marker): run with the rest, or alone with `pytest -m data`.
+"""
 import json
 import math
 from pathlib import Path
 
 import pytest
+from report_figures import assert_same_figures
 
-RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+pytestmark = pytest.mark.data
+
+RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 PUBLISHED = ["multi30k-en-fr", "low-resource"]
 
 
@@ -66,38 +73,6 @@ def test_the_report_names_its_test_correction_and_speed_columns(name):
 
 
 # ---------------------------------------------------------------- the figures rebuild from git alone
-
-
-def report_figures(report):
-    """Every number the reports have always shown, by where it stands: means and spreads, and for each
-    comparison its delta, interval, p-values and call (primary and per seed)."""
-    found = {}
-    for group in report["groups"]:
-        where = f"{group['dataset']} {group['variant']} n={group['train_size']}"
-        for test_name, test in group["test_sets"].items():
-            found[f"{where} {test_name} n_sentences"] = test["n_sentences"]
-            for row in test["configs"]:
-                label = f"{where} {test_name} {row['config']}"
-                for score in ("bleu", "chrf", "bleu_tok_lc"):
-                    for key in ("mean", "std"):
-                        found[f"{label} {score} {key}"] = row[score][key]
-                for metric in ("bleu", "chrf"):
-                    results = {"": row.get(f"vs_baseline_{metric}", {}),
-                               **{f" seed {s}": r for s, r in row.get(f"per_seed_{metric}", {}).items()}}
-                    for seed, result in results.items():
-                        for key in ("delta", "ci_low", "ci_high", "p_value", "p_holm", "significant"):
-                            if key in result:
-                                found[f"{label} vs baseline {metric}{seed} {key}"] = result[key]
-    return found
-
-
-def assert_same_figures(old, new, tolerance=1e-9):
-    before, after = report_figures(old), report_figures(new)
-    assert sorted(after) == sorted(before)
-    differ = [f"{k}: {before[k]} -> {after[k]}" for k in before
-              if not (before[k] == after[k] or (isinstance(before[k], float) and isinstance(after[k], float)
-                                                 and math.isclose(before[k], after[k], rel_tol=0, abs_tol=tolerance)))]
-    assert not differ, "; ".join(differ[:5])
 
 
 @pytest.mark.slow
