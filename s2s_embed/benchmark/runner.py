@@ -48,7 +48,7 @@ def run_suite(suite: str | Path, out_dir: str | Path, workers: int = 1, echo=pri
     re-trains the finished cells whose model folder is gone. `executor` is
     "local" (a process pool of `workers`) or "dask" (the cluster of the
     scheduler at `scheduler`, else a local one of `workers` processes; see
-    executors.py).
+    the executors package).
     """
     executors.check(executor, scheduler)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
@@ -102,7 +102,7 @@ def _run_locked(spec: Suite, out: Path, workers: int, echo, overrides: Sequence[
 
 def _execute(tasks: list[CellTask], workers: int, progress: Progress, executor: str = "local",
              scheduler: str | None = None) -> Iterator[tuple[CellTask, dict]]:
-    """Each task with its row as its cell ends, on the executor of that name (executors.py)."""
+    """Each task with its row as its cell ends, on the executor of that name (the executors package)."""
     return executors.execute(executor, tasks, workers, progress, scheduler)
 
 

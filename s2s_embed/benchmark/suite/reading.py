@@ -1,35 +1,22 @@
-"""A benchmark suite: a TOML grid of embedding configurations, read and checked before anything trains.
-
-    [suite]       name, description, baseline (a [[configs]] name), seeds, train_sizes, test_sets, ...
-    [base]        a normal config: [base.data], [base.model], [base.train], [base.decode]
-    [[configs]]   name, [configs.source] and [configs.target] embedding tables: what is compared
-    [[datasets]]  optional: name, any [data] key (corpus, src_lang, trg_lang, ...), test_sets
-    [[variants]]  optional: name, [variants.model] / [variants.train] / [variants.decode] settings
-
-The grid is datasets x variants x train_sizes x seeds x configs. A cell's id is
-built from names alone, `dataset.variant.size.config.sSEED` (e.g.
-`multi30k-en-fr.base.n3000.glove.s2`), so a rerun recognises the cells it has
-finished. Every part is checked here, plugin names and options included, so a
-typo stops the suite before the first cell trains.
-"""
+"""Finding a suite file (built-in or a path), reading it, and checking each of its parts into a `Suite`."""
 from __future__ import annotations
 
-import copy
 import dataclasses
 import re
 import tomllib
 import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from s2s_embed import config as config_mod
-from s2s_embed.config import Config, check_type, reject_unknown
-from s2s_embed.data.corpora import CORPORA, SYNTHETIC_TEST_SIZE  # noqa: F401 (the size a test_size of 0 gives)
+from s2s_embed.benchmark.suite.checks import _check_name, _checked, _entries, _entry_name, _int_list, _layer, _table
+from s2s_embed.benchmark.suite.grid import Dataset, EmbeddingConfig, Settings, Suite, TestSetSpec, Variant
+from s2s_embed.config import check_type, reject_unknown
+from s2s_embed.data.corpora import CORPORA
 from s2s_embed.errors import ConfigError, did_you_mean, unknown
 
-BUILTIN_DIR = Path(__file__).with_name("suites")
+BUILTIN_DIR = Path(__file__).parents[1] / "suites"
 TOP_KEYS = ("suite", "base", "configs", "datasets", "variants")
 CONFIG_KEYS = ("name", "description", "source", "target")
 VARIANT_SECTIONS = ("model", "train", "decode")
@@ -37,119 +24,6 @@ DATASET_EXTRA_KEYS = ("name", "test_sets")
 TEST_FILE_KEYS = ("name", "src", "ref")
 # built-in test sets per corpus; other corpora name their test files as {name, src, ref} tables
 # Multi30K's held-out test sets (test_2017_mscoco, test_2018_flickr) are read from data.multi30k_root only.
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]*")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The [suite] table. `test_size` 0 = whole test sets (the synthetic one: SYNTHETIC_TEST_SIZE)."""
-
-    name: str
-    baseline: str
-    seeds: tuple[int, ...]
-    description: str = ""
-    train_sizes: tuple[int, ...] = ()  # empty = the base config's data.train_size only
-    test_sets: tuple[Any, ...] = ()  # names or {name, src, ref} tables; datasets may set their own
-    test_size: int = 0
-    bootstrap_samples: int = 1000
-    alpha: float = 0.05
-    keep_checkpoints: bool = False  # keep last.pt of finished cells (model.pt is always kept)
-
-
-@dataclass(frozen=True)
-class TestSetSpec:
-    name: str
-    src: str = ""  # files, for a {name, src, ref} table; empty for a built-in test set
-    ref: str = ""
-
-
-@dataclass(frozen=True)
-class EmbeddingConfig:
-    """One [[configs]] entry: the embedding tables of both sides."""
-
-    name: str
-    source: Mapping[str, Any]
-    target: Mapping[str, Any]
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    data: Mapping[str, Any]  # keys of [data] laid over [base.data]
-    test_sets: tuple[TestSetSpec, ...]
-
-
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    sections: Mapping[str, Mapping[str, Any]]  # model / train / decode keys laid over [base]
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One training run of the grid, with its fully resolved config."""
-
-    id: str
-    dataset: str
-    variant: str
-    train_size: int  # 0 = all training pairs
-    config: str
-    seed: int
-    cfg: Config
-
-    def with_out_dir(self, folder: Path) -> Config:
-        return replace(self.cfg, train=replace(self.cfg.train, out_dir=str(folder)))
-
-
-@dataclass(frozen=True)
-class Suite:
-    settings: Settings
-    source: str  # the file it was read from
-    configs: tuple[EmbeddingConfig, ...]
-    datasets: tuple[Dataset, ...]
-    variants: tuple[Variant, ...]
-    base: Mapping[str, Any] = field(repr=False)
-
-    @property
-    def name(self) -> str:
-        return self.settings.name
-
-    def train_sizes(self) -> tuple[int, ...]:
-        return self.settings.train_sizes or (self.base.get("data", {}).get("train_size", 0),)
-
-    def cells(self) -> list[Cell]:
-        """The grid, seeds outside configs: an interrupted suite has every config for its first seeds."""
-        return [self._cell(d, v, n, c, s) for d in self.datasets for v in self.variants for n in self.train_sizes()
-                for s in self.settings.seeds for c in self.configs]
-
-    def _cell(self, dataset: Dataset, variant: Variant, size: int, emb: EmbeddingConfig, seed: int) -> Cell:
-        cell_id = ".".join([dataset.name, variant.name, f"n{size}" if size else "full", emb.name, f"s{seed}"])
-        raw = _layer(self.base, {"data": dataset.data, **variant.sections})
-        raw["embeddings"] = {**raw.get("embeddings", {}), "source": dict(emb.source), "target": dict(emb.target)}
-        raw.setdefault("train", {}).update(seed=seed, out_dir=f"runs/{cell_id}")
-        raw.setdefault("data", {})["train_size"] = size
-        cfg = _checked(lambda: config_mod.from_dict(raw, f"{self.source} cell {cell_id}"), f"{self.source}, cell {cell_id}")
-        return Cell(cell_id, dataset.name, variant.name, size, emb.name, seed, cfg)
-
-    def data_configs(self) -> dict[str, config_mod.DataConfig]:
-        """Each dataset's resolved [data] section (the training size aside)."""
-        return {cell.dataset: cell.cfg.data for cell in self.cells()}
-
-    def to_dict(self) -> dict[str, Any]:
-        """What the report needs to read the results folder on its own."""
-        s = self.settings
-        return {"name": s.name, "description": s.description, "source": self.source, "baseline": s.baseline,
-                "seeds": list(s.seeds), "train_sizes": list(self.train_sizes()), "alpha": s.alpha,
-                "bootstrap_samples": s.bootstrap_samples, "test_size": s.test_size,
-                "configs": [{"name": c.name, "description": c.description} for c in self.configs],
-                "datasets": [{"name": d.name, "test_sets": [t.name for t in d.test_sets]} for d in self.datasets],
-                "variants": [v.name for v in self.variants],
-                "cells": [{"id": c.id, "dataset": c.dataset, "variant": c.variant, "train_size": c.train_size,
-                           "config": c.config, "seed": c.seed} for c in self.cells()]}
-
-
-# ---------------------------------------------------------------- finding and reading a suite
 
 
 def builtin_suites() -> list[str]:
@@ -355,69 +229,3 @@ def _variants(entries: Any, base: Mapping[str, Any], source: str) -> tuple[Varia
         _checked(lambda: config_mod.from_dict(_layer(base, sections), where), where)
         out.append(Variant(name, sections))
     return tuple(out)
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _layer(base: Mapping[str, Any], sections: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """A deep copy of `base` with each section's keys replaced by those of `sections`."""
-    raw = copy.deepcopy(dict(base))
-    for name, table in sections.items():
-        raw[name] = {**raw.get(name, {}), **copy.deepcopy(dict(table))}
-    return raw
-
-
-def _checked(build, where: str):
-    """Run a config check, naming the suite part in its error."""
-    try:
-        return build()
-    except ConfigError as exc:
-        text = str(exc)
-        raise ConfigError(text if text.startswith(where) else f"{where}: {text}") from None
-
-
-def _entries(value: Any, key: str, source: str, required: bool) -> list[Mapping[str, Any]]:
-    if value is None:
-        if required:
-            raise ConfigError(f"{source} has no [[{key}]] entries: add at least one, each with a name and "
-                              f"[{key}.source] / [{key}.target] embedding tables.")
-        return []
-    if not isinstance(value, list) or not all(isinstance(t, Mapping) for t in value):
-        raise ConfigError(f"{source}: '{key}' must be an array of tables, written [[{key}]].")
-    return value
-
-
-def _entry_name(table: Mapping[str, Any], where: str, taken: list[str]) -> str:
-    if "name" not in table:
-        raise ConfigError(f"{where} needs a name.")
-    name = table["name"]
-    _check_name(f"{where} name", name)
-    if name in taken:
-        raise ConfigError(f"{where}: the name '{name}' is used twice; names must be unique.")
-    return name
-
-
-def _check_name(where: str, name: Any) -> None:
-    if not isinstance(name, str) or not NAME.fullmatch(name):
-        raise ConfigError(f"{where} = {name!r}: use letters, digits, '-', '_' or '+' (no dots or spaces), "
-                          f"since it becomes part of folder and file names.")
-
-
-def _table(value: Any, where: str) -> Mapping[str, Any]:
-    if value is None:
-        raise ConfigError(f"{where} is missing.")
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{where} must be a table of keys, not {value!r}.")
-    return value
-
-
-def _int_list(key: str, values: list, low: int | None, empty_ok: bool) -> None:
-    if not values and not empty_ok:
-        raise ConfigError(f"{key} is empty: give at least one value.")
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, int) or (low is not None and v < low):
-            raise ConfigError(f"{key}: {v!r} must be a whole number" + (f" >= {low}." if low is not None else "."))
-    if len(set(values)) != len(values):
-        raise ConfigError(f"{key} = {values} lists a value twice.")
-
