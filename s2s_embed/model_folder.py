@@ -36,12 +36,11 @@ from s2s_embed.data.tokenize import Tokenizer
 from s2s_embed.data.vocab import Vocab
 from s2s_embed.errors import ConfigError, ModelFolderError, S2SError
 from s2s_embed.model import Seq2Seq, build_model
+from s2s_embed.model_files import (CHECKPOINT, CONFIG, COVERAGE, DIGESTS, EMBEDDINGS, METRICS,  # noqa: F401
+                                   SRC_VOCAB, SUMMARY, TRG_VOCAB, WEIGHTS)
 from s2s_embed.provenance import environment
 
 FORMAT = "s2s-embed-model/1"
-CONFIG, SRC_VOCAB, TRG_VOCAB, EMBEDDINGS = "config.json", "src_vocab.json", "trg_vocab.json", "embeddings.json"
-COVERAGE, WEIGHTS, CHECKPOINT, METRICS, SUMMARY = "coverage.json", "model.pt", "last.pt", "metrics.jsonl", "summary.json"
-DIGESTS = "digests.json"
 DIGESTS_FORMAT = "s2s-embed-digests/1"
 
 

@@ -35,6 +35,7 @@ from spacy.tokens import Doc, Span
 
 from s2s_embed.devices import DEVICES
 from s2s_embed.errors import ConfigError, ModelFolderError, S2SError
+from s2s_embed.model_files import CONFIG, COVERAGE, DIGESTS, EMBEDDINGS, SRC_VOCAB, SUMMARY, TRG_VOCAB, WEIGHTS
 
 if TYPE_CHECKING:
     from s2s_embed.translate import Translator
@@ -42,9 +43,8 @@ if TYPE_CHECKING:
 META_KEY = "s2s_embed"
 # What a pipeline needs of a model folder (not last.pt or metrics.jsonl). The weights, model.pt, are
 # written from the model in memory; of the rest, coverage.json and summary.json are kept when present.
-REQUIRED_FILES = ("config.json", "src_vocab.json", "trg_vocab.json", "embeddings.json")
-OPTIONAL_FILES = ("coverage.json", "summary.json", "digests.json")
-WEIGHTS = "model.pt"
+REQUIRED_FILES = (CONFIG, SRC_VOCAB, TRG_VOCAB, EMBEDDINGS)
+OPTIONAL_FILES = (COVERAGE, SUMMARY, DIGESTS)
 BYTES_FORMAT = "s2s-embed-spacy/1"
 
 
@@ -156,7 +156,7 @@ class S2STranslator(Pipe):
 
     def plugin_packages(self) -> list[str]:
         """Packages other than s2s-embed whose embedding plugins rebuild this model's layers."""
-        manifests = srsly.json_loads(self._files["embeddings.json"])
+        manifests = srsly.json_loads(self._files[EMBEDDINGS])
         packages = {side.get("manifest", {}).get("package") for side in manifests.values() if isinstance(side, dict)}
         return sorted(p for p in packages if p and p.lower().replace("_", "-") != "s2s-embed")
 
