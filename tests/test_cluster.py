@@ -224,7 +224,15 @@ def test_a_cell_whose_workers_died_twice_is_stopped_and_recorded_failed(tmp_path
 
 
 def _alive(processes) -> list:
-    return [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    return [p for p in processes if _running(p)]
+
+
+def _running(process) -> bool:
+    """Running and not a zombie; a process that ends between the two questions is not running."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 @pytest.mark.slow
