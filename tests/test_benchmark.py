@@ -354,6 +354,43 @@ def test_bad_suite_settings_are_named(tmp_path, edit, message):
         load_suite(path)
 
 
+SIZED = SUITE.replace("seeds = [1]", "seeds = [1]\ntrain_sizes = [100, 200]") + """[[configs]]
+name = "uniform"
+train_sizes = [200]
+source = {name = "random", dim = 16, init = "uniform"}
+target = {name = "random", dim = 16, init = "uniform"}
+"""
+
+
+def test_a_config_may_run_at_some_of_the_suites_train_sizes_and_the_report_leaves_it_out_elsewhere(tmp_path):
+    path = tmp_path / "sized.toml"
+    path.write_text(SIZED, encoding="utf-8")
+    assert [c.id for c in load_suite(path).cells()] == [
+        "synthetic-en-fr.base.n100.random.s1", "synthetic-en-fr.base.n200.random.s1", "synthetic-en-fr.base.n200.uniform.s1"]
+    out = tmp_path / "results"
+    run_suite(path, out, echo=lambda *a: None)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    configs = {g["train_size"]: [r["config"] for r in g["test_sets"]["synthetic"]["configs"]] for g in report["groups"]}
+    assert configs == {100: ["random"], 200: ["random", "uniform"]}
+    assert report["counts"] == {"cells": 3, "ok": 3, "failed": 0, "not_run": 0}
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("train_sizes = [200]", "train_sizes = [300]"),
+     r"'uniform' train_sizes \[300\]: not in \[suite\] train_sizes \[100, 200\]"),
+    (("train_sizes = [200]", "train_sizes = []"), r"'uniform' train_sizes is empty"),
+    (("train_sizes = [200]", "train_sizes = 200"), r"'uniform' train_sizes"),
+    (("train_sizes = [100, 200]\n", ""), r"'uniform' train_sizes: the \[suite\] table sets no train_sizes"),
+    (('name = "random"\n', 'name = "random"\ntrain_sizes = [100]\n'),
+     r"'random' train_sizes: the baseline is compared with every configuration, so it runs at every"),
+])
+def test_a_configs_train_sizes_must_be_some_of_the_suites(tmp_path, edit, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(SIZED.replace(*edit, 1), encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_suite(path)
+
+
 @pytest.mark.parametrize("extra, override, reason", [
     ("", "base.embeddings.source.windw=2", r"every \[\[configs\]\] entry sets its own \[configs.source\] table"),
     ('[[datasets]]\nname = "a"\nsynthetic_size = 100\n[[datasets]]\nname = "b"\nsynthetic_size = 300\n',

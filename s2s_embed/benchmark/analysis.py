@@ -46,7 +46,8 @@ def analyse(out: Path, suite: Mapping[str, Any], found: Rows) -> dict[str, Any]:
     for key in _group_keys(cells):
         members = [c for c in cells if (c["dataset"], c["variant"], c["train_size"]) == key]
         runs = {cfg["name"]: sorted((ok[c["id"]] for c in members if c["config"] == cfg["name"] and c["id"] in ok),
-                                    key=lambda r: r.seed) for cfg in suite["configs"]}
+                                    key=lambda r: r.seed) for cfg in suite["configs"]
+                if any(c["config"] == cfg["name"] for c in members)}  # a config may run at some sizes only
         groups.append(_group(out, suite, key, runs))
     first = next(iter(ok.values()), None)
     return plain({

@@ -43,6 +43,10 @@ class EmbeddingConfig:
     source: Mapping[str, Any]
     target: Mapping[str, Any]
     description: str = ""
+    train_sizes: tuple[int, ...] = ()  # the [suite] train_sizes it runs at; empty = all
+
+    def runs_at(self, size: int) -> bool:
+        return not self.train_sizes or size in self.train_sizes
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ class Suite:
     def cells(self) -> list[Cell]:
         """The grid, seeds outside configs: an interrupted suite has every config for its first seeds."""
         return [self._cell(d, v, n, c, s) for d in self.datasets for v in self.variants for n in self.train_sizes()
-                for s in self.settings.seeds for c in self.configs]
+                for s in self.settings.seeds for c in self.configs if c.runs_at(n)]
 
     def _cell(self, dataset: Dataset, variant: Variant, size: int, emb: EmbeddingConfig, seed: int) -> Cell:
         cell_id = ".".join([dataset.name, variant.name, f"n{size}" if size else "full", emb.name, f"s{seed}"])

@@ -18,7 +18,7 @@ from s2s_embed.errors import ConfigError, did_you_mean, unknown
 
 BUILTIN_DIR = Path(__file__).parents[1] / "suites"
 TOP_KEYS = ("suite", "base", "configs", "datasets", "variants")
-CONFIG_KEYS = ("name", "description", "source", "target")
+CONFIG_KEYS = ("name", "description", "source", "target", "train_sizes")
 VARIANT_SECTIONS = ("model", "train", "decode")
 DATASET_EXTRA_KEYS = ("name", "test_sets")
 TEST_FILE_KEYS = ("name", "src", "ref")
@@ -92,10 +92,15 @@ def from_dict(raw: Mapping[str, Any], source: str) -> Suite:
     settings = _settings(_table(raw.get("suite"), f"{source} [suite]"), source)
     _check_base(base, settings, source)
     _checked(lambda: config_mod.from_dict(base, f"{source} [base]"), f"{source} [base]")
-    configs = _configs(raw.get("configs"), base, source)
+    configs = _configs(raw.get("configs"), base, settings, source)
     if settings.baseline not in [c.name for c in configs]:
         raise ConfigError(f"{source} [suite] baseline: {unknown('configuration', settings.baseline, [c.name for c in configs])} "
                           f"The baseline must be the name of one [[configs]] entry.")
+    baseline = next(c for c in configs if c.name == settings.baseline)
+    if baseline.train_sizes and set(baseline.train_sizes) != set(settings.train_sizes):
+        raise ConfigError(f"{source} [[configs]] '{baseline.name}' train_sizes: the baseline is compared with every "
+                          f"configuration, so it runs at every [suite] train_sizes {list(settings.train_sizes)}; "
+                          f"remove train_sizes from it.")
     datasets = _datasets(raw.get("datasets"), base, settings, source)
     variants = _variants(raw.get("variants"), base, source)
     suite = Suite(settings, source, configs, datasets, variants, base)
@@ -141,7 +146,7 @@ def _check_base(base: Mapping[str, Any], settings: Settings, source: str) -> Non
         raise ConfigError(f"{source}: [base.data] train_size and [suite] train_sizes both set the training size; keep one.")
 
 
-def _configs(entries: Any, base: Mapping[str, Any], source: str) -> tuple[EmbeddingConfig, ...]:
+def _configs(entries: Any, base: Mapping[str, Any], settings: Settings, source: str) -> tuple[EmbeddingConfig, ...]:
     from s2s_embed.embeddings.registry import check_spec
 
     out = []
@@ -158,8 +163,26 @@ def _configs(entries: Any, base: Mapping[str, Any], source: str) -> tuple[Embedd
             check_spec(getattr(cfg.embeddings, side), f"{where} {side}")
         description = table.get("description", "")
         check_type(f"{where} description", description, str)
-        out.append(EmbeddingConfig(name, sides["source"], sides["target"], description))
+        out.append(EmbeddingConfig(name, sides["source"], sides["target"], description,
+                                   _config_sizes(table, settings, where)))
     return tuple(out)
+
+
+def _config_sizes(table: Mapping[str, Any], settings: Settings, where: str) -> tuple[int, ...]:
+    """A config's own `train_sizes`: some of the [suite] train_sizes (empty = all of them)."""
+    if "train_sizes" not in table:
+        return ()
+    sizes = table["train_sizes"]
+    check_type(f"{where} train_sizes", sizes, list)
+    _int_list(f"{where} train_sizes", sizes, low=1, empty_ok=False)
+    if not settings.train_sizes:
+        raise ConfigError(f"{where} train_sizes: the [suite] table sets no train_sizes to choose from; "
+                          f"set [suite] train_sizes, e.g. train_sizes = {list(sizes)}.")
+    extra = [n for n in sizes if n not in settings.train_sizes]
+    if extra:
+        raise ConfigError(f"{where} train_sizes {extra}: not in [suite] train_sizes {list(settings.train_sizes)}; "
+                          f"a configuration runs at some of the suite's sizes.")
+    return tuple(sizes)
 
 
 def _datasets(entries: Any, base: Mapping[str, Any], settings: Settings, source: str) -> tuple[Dataset, ...]:
