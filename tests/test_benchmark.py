@@ -368,11 +368,24 @@ def test_a_config_may_run_at_some_of_the_suites_train_sizes_and_the_report_leave
     assert [c.id for c in load_suite(path).cells()] == [
         "synthetic-en-fr.base.n100.random.s1", "synthetic-en-fr.base.n200.random.s1", "synthetic-en-fr.base.n200.uniform.s1"]
     out = tmp_path / "results"
+    out.mkdir()
+    for name in ("forest.png", "notes.png"):  # an earlier one-size report's plot, and the user's own file
+        (out / name).write_bytes(b"png")
     run_suite(path, out, echo=lambda *a: None)
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     configs = {g["train_size"]: [r["config"] for r in g["test_sets"]["synthetic"]["configs"]] for g in report["groups"]}
     assert configs == {100: ["random"], 200: ["random", "uniform"]}
     assert report["counts"] == {"cells": 3, "ok": 3, "failed": 0, "not_run": 0}
+    assert not (out / "forest.png").exists() and (out / "notes.png").is_file()
+    assert (out / "bleu_synthetic-en-fr_base_n200.png").is_file() and (out / "learning_curve.png").is_file()
+
+    rows = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    (out / "results.jsonl").write_text("".join(r + "\n" for r in rows if '"train_size": 100' in r), encoding="utf-8")
+    write_report(out, echo=lambda *a: None)
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "synthetic-en-fr, base, 200 training pairs: none of its 2 cells has finished yet" in text
+    assert "## synthetic-en-fr, base, 200 training pairs" not in text
+    assert (out / "bleu.png").is_file() and not (out / "bleu_synthetic-en-fr_base_n200.png").exists()
 
 
 @pytest.mark.parametrize("edit, message", [

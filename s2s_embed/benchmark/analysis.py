@@ -42,13 +42,16 @@ def analyse(out: Path, suite: Mapping[str, Any], found: Rows) -> dict[str, Any]:
     cells = suite["cells"]
     ok = {c["id"]: latest[c["id"]] for c in cells if c["id"] in latest and latest[c["id"]].ok}
     failed = [latest[c["id"]] for c in cells if c["id"] in latest and latest[c["id"]].status == FAILED]
-    groups = []
+    groups, waiting = [], []
     for key in _group_keys(cells):
         members = [c for c in cells if (c["dataset"], c["variant"], c["train_size"]) == key]
         runs = {cfg["name"]: sorted((ok[c["id"]] for c in members if c["config"] == cfg["name"] and c["id"] in ok),
                                     key=lambda r: r.seed) for cfg in suite["configs"]
                 if any(c["config"] == cfg["name"] for c in members)}  # a config may run at some sizes only
-        groups.append(_group(out, suite, key, runs))
+        if any(runs.values()):
+            groups.append(_group(out, suite, key, runs))
+        else:  # nothing finished yet: named in the header, no empty tables
+            waiting.append({"dataset": key[0], "variant": key[1], "train_size": key[2], "cells": len(members)})
     first = next(iter(ok.values()), None)
     return plain({
         "suite": {k: v for k, v in suite.items() if k != "cells"},
@@ -58,6 +61,7 @@ def analyse(out: Path, suite: Mapping[str, Any], found: Rows) -> dict[str, Any]:
         "counts": {"cells": len(cells), "ok": len(ok), "failed": len(failed),
                    "not_run": sum(1 for c in cells if c["id"] not in latest)},
         "groups": groups,
+        "waiting": waiting,
         "failed": [{"cell_id": row.cell_id, "error": row.error or ""} for row in failed],
         "ignored_lines": found.ignored,
         "not_computed": _not_computed(groups),

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,19 @@ def write_plots(analysis: Mapping[str, Any], out: Path) -> dict[str, list[str]]:
             name = _learning_curve(members, out / f"learning_curve{suffix}.png")
             if name:
                 written.setdefault("learning_curve", []).append(name)
+    _remove_stale(out, {name for names in written.values() for name in names})
     return written
+
+
+PLOT_STEMS = ("forest", "bleu", "valid_loss", "rare_words", "learning_curve")
+
+
+def _remove_stale(out: Path, keep: set[str]) -> None:
+    """Remove the plots an earlier report wrote that this one does not (e.g. bleu.png once a second size is in)."""
+    ours = re.compile(rf"({'|'.join(PLOT_STEMS)})(_.+_(n[0-9]+|full))?|learning_curve_.+")
+    for path in out.glob("*.png"):
+        if path.name not in keep and ours.fullmatch(path.stem):
+            path.unlink()
 
 
 def group_label(group: Mapping[str, Any]) -> str:
@@ -176,13 +189,13 @@ def _learning_curve(groups: list[Mapping[str, Any]], path: Path) -> str | None:
 
     tests = list(groups[0]["test_sets"])
     fig, axes = plt.subplots(1, len(tests), figsize=(5.5 * len(tests), 3.8), squeeze=False)
-    configs = [r["config"] for r in groups[0]["training"]]
+    configs = list(dict.fromkeys(r["config"] for g in groups for r in g["training"]))  # some run at some sizes only
     for ax, test in zip(axes[0], tests):
         for config in configs:
             points = []
             for g in groups:
-                row = next(r for r in g["test_sets"][test]["configs"] if r["config"] == config)
-                if row["n"] and g["train_pairs"]:
+                row = next((r for r in g["test_sets"][test]["configs"] if r["config"] == config), None)
+                if row and row["n"] and g["train_pairs"]:
                     points.append((g["train_pairs"], row["bleu"]["mean"], row["bleu"]["std"] or 0.0))
             if points:
                 points.sort()

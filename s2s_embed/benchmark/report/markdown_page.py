@@ -93,6 +93,8 @@ def _header(a: Mapping[str, Any]) -> list[str]:
              f"seeds {', '.join(map(str, suite['seeds']))}.",
              f"- Cells: {counts['cells']} ({counts['ok']} ok, {counts['failed']} failed, {counts['not_run']} not run).",
              f"- Decoding: {'greedy' if beam == 1 else f'beam {beam}'}, at most {decode.get('max_len', '?')} tokens."]
+    for w in a.get("waiting") or []:
+        lines.append(f"- {group_label(w)}: none of its {w['cells']} cells has finished yet, so it has no section below.")
     if suite.get("overrides"):
         lines.append(f"- Run with: {', '.join(f'`--set {o}`' for o in suite['overrides'])}.")
     if prov:
