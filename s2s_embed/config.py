@@ -95,6 +95,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     bucket: bool = True  # batch sentences of similar length together
+    exact_lengths: bool = False  # with bucket: batches of one source length where the corpus allows
     out_dir: str = "runs/example"
 
     def check(self) -> None:

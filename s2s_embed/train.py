@@ -78,7 +78,7 @@ def _train(cfg: Config, folder: Path, resume: bool, overwrite: bool, progress: b
             break
         started = time.perf_counter()
         batches = make_batches(data.train, cfg.train.batch_size, seed=cfg.train.seed * 100_003 + epoch,
-                               bucket=cfg.train.bucket)
+                               bucket=cfg.train.bucket, exact=cfg.train.bucket and cfg.train.exact_lengths)
         train_loss, n_tokens = train_epoch(model, optimizer, batches, cfg, device,
                                            desc=f"epoch {epoch}/{cfg.train.epochs}", progress=progress)
         seconds = time.perf_counter() - started

@@ -2,21 +2,33 @@
 
 Both train the tutorial's model (2-layer LSTM, embedding 256, hidden 512,
 dropout 0.5, teacher forcing 0.5, batch 128, Adam, clip 1.0) on the same
-Multi30K de->en pairs for the same number of batches, alternating A/B/A/B so
-that machine noise hits both. Reported: target tokens per second (real
-tokens, no padding), the ratio, and the fraction of this machine's measured
-fp32 matmul FLOP/s that our trainer achieves.
+Multi30K de->en pairs for the same number of batches, alternating the arms
+round by round so that machine noise hits all of them. Ours runs twice, from
+the same weights:
 
-    python benchmarks/perf/train_speed.py [--batches 24] [--save benchmarks/results/perf/train_speed.json]
+    before  every batch packed, on length-bucketed batches (train.exact_lengths = false)
+    after   batches of one source length run unpacked, on exact-length batches (train.exact_lengths = true)
 
-Last line: `speedup <ours / reference tokens per second>`.
+Reported: target tokens per second (real tokens, no padding), each arm's
+ratio to the reference, after / before, and the fraction of this machine's
+measured fp32 matmul FLOP/s that the after arm achieves. `--loss-check N`
+first trains before and after from the same weights and seed for N batches,
+and before again with another seed (the noise to judge the difference by),
+and prints the per-batch losses in windows.
+
+    python benchmarks/perf/train_speed.py [--batches 24] [--rounds 2] [--loss-check 0] [--save out.json]
+
+Last lines: `speedup-before <before / reference>`, then `speedup <after / reference>`.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import random
+import statistics
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -26,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import MULTI30K, save  # noqa: E402
 
 from s2s_embed import config  # noqa: E402
-from s2s_embed.data.batching import make_batches  # noqa: E402
+from s2s_embed.data.batching import Batch, make_batches  # noqa: E402
 from s2s_embed.data.dataset import prepare  # noqa: E402
 from s2s_embed.data.vocab import EOS_ID, PAD_ID, SOS_ID  # noqa: E402
 from s2s_embed.model import build_model  # noqa: E402
@@ -126,10 +138,87 @@ def model_flops_per_target_token(src_tokens_per_trg: float, vocab: int) -> float
     return 3 * 2 * (enc * src_tokens_per_trg + dec)
 
 
+# --- (b) ours, before and after: the encoder's packing and the batches' composition ---
+@dataclass
+class Arm:
+    """One way of running our trainer: its model, optimizer and batches, and the time it took so far."""
+
+    name: str
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    batches: list[Batch]
+    tokens: int = 0
+    seconds: float = 0.0
+    one_length: int = 0  # timed batches whose sources all have one length (the encoder runs them unpacked)
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds
+
+
+def our_arm(name: str, start: nn.Module, pairs, seed: int) -> Arm:
+    """`before` packs every batch, on bucketed batches; `after` runs one-length batches unpacked, on exact-length
+    batches. Both from the weights of `start`."""
+    model = copy.deepcopy(start)
+    model.encoder.always_pack = name == "before"
+    batches = make_batches(pairs, BATCH, seed=seed, exact=name == "after")
+    return Arm(name, model, torch.optim.Adam(model.parameters()), batches)
+
+
+def time_arm(arm: Arm, batches: list[Batch], cfg) -> None:
+    started = time.perf_counter()
+    _, tokens = train_epoch(arm.model, arm.optimizer, batches, cfg, torch.device("cpu"), progress=False)
+    arm.seconds += time.perf_counter() - started
+    arm.tokens += tokens
+    arm.one_length += sum(bool((b.src_lens == b.src.shape[1]).all()) for b in batches)
+
+
+@dataclass(frozen=True)
+class LossCurve:
+    """Loss per target token of each training batch, in order."""
+
+    name: str
+    losses: tuple[float, ...] = field(repr=False)
+
+    def windows(self, size: int) -> list[float]:
+        return [statistics.fmean(self.losses[i:i + size]) for i in range(0, len(self.losses), size)]
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "losses": list(self.losses)}
+
+
+def loss_curve(name: str, start: nn.Module, pairs, cfg, seed: int, n: int) -> LossCurve:
+    """Train a fresh copy of `start` for n batches from `seed` (batch order, dropout, teacher forcing)."""
+    arm = our_arm(name, start, pairs, seed)
+    torch.manual_seed(seed)
+    losses = tuple(train_epoch(arm.model, arm.optimizer, [b], cfg, torch.device("cpu"), progress=False)[0]
+                   for b in arm.batches[:n])
+    return LossCurve(f"{name}, seed {seed}", losses)
+
+
+def loss_check(start: nn.Module, pairs, cfg, n: int) -> dict:
+    """before and after on seed 0, and before on seed 1: after's distance from before, against seed 1's."""
+    before, after, other = (loss_curve(name, start, pairs, cfg, seed, n)
+                            for name, seed in (("before", 0), ("after", 0), ("before", 1)))
+    size = max(1, n // 10)
+    rows = list(zip(*(c.windows(size) for c in (before, after, other))))
+    print(f"loss check: {n} batches, mean loss per target token in windows of {size} batches")
+    print(f"  {'batches':>11}  {before.name:>15}  {after.name:>15}  {other.name:>15}")
+    for i, row in enumerate(rows):
+        print(f"  {i * size + 1:>5}-{min(n, (i + 1) * size):<5}  " + "  ".join(f"{v:>15.4f}" for v in row))
+    gap = statistics.fmean(abs(a - b) for b, a, _ in rows)
+    noise = statistics.fmean(abs(o - b) for b, _, o in rows)
+    print(f"  mean |after - before| per window {gap:.4f}; mean |before seed 1 - before seed 0| {noise:.4f}")
+    return {"batches": n, "window": size, "after_vs_before": gap, "seed_vs_seed": noise,
+            "curves": [c.to_json() for c in (before, after, other)]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=24, help="batches per timed round")
-    parser.add_argument("--rounds", type=int, default=2, help="A/B rounds")
+    parser.add_argument("--batches", type=int, default=24, help="batches per timed round and arm")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of reference, before, after")
+    parser.add_argument("--loss-check", type=int, default=0, metavar="N",
+                        help="first compare before's and after's loss over N batches from one seed (0 = skip)")
     parser.add_argument("--save", help="write the figures, machine and commit as JSON here")
     args = parser.parse_args()
 
@@ -146,37 +235,44 @@ def main() -> None:
     torch.manual_seed(0)
     ref = RefSeq2Seq(V_src, V_trg)
     ref_opt = torch.optim.Adam(ref.parameters())
-    ours = build_model(cfg.model, nn.Embedding(V_src, EMB, padding_idx=PAD_ID),
-                       nn.Embedding(V_trg, EMB, padding_idx=PAD_ID), V_trg)
-    ours_opt = torch.optim.Adam(ours.parameters())
-    print(f"parameters: reference {sum(p.numel() for p in ref.parameters()):,}, ours {sum(p.numel() for p in ours.parameters()):,}")
+    start = build_model(cfg.model, nn.Embedding(V_src, EMB, padding_idx=PAD_ID),
+                        nn.Embedding(V_trg, EMB, padding_idx=PAD_ID), V_trg)
+    print(f"parameters: reference {sum(p.numel() for p in ref.parameters()):,}, ours {sum(p.numel() for p in start.parameters()):,}")
+    checked = loss_check(start, data.train, cfg, args.loss_check) if args.loss_check > 0 else None
 
     ref_batches = reference_batches(data.train, args.batches)
-    all_ours = make_batches(data.train, BATCH, seed=0)
+    arms = [our_arm(name, start, data.train, seed=0) for name in ("before", "after")]
     run_reference(ref, ref_opt, ref_batches[:2])  # warm-up
-    train_epoch(ours, ours_opt, all_ours[:2], cfg, torch.device("cpu"), progress=False)
-    totals = {"reference": [0, 0.0], "ours": [0, 0.0]}
+    for arm in arms:
+        train_epoch(arm.model, arm.optimizer, arm.batches[-2:], cfg, torch.device("cpu"), progress=False)
+    ref_tokens, ref_seconds = 0, 0.0
     for r in range(args.rounds):
         tok, sec = run_reference(ref, ref_opt, ref_batches)
-        totals["reference"][0] += tok
-        totals["reference"][1] += sec
-        chosen = all_ours[r * args.batches:(r + 1) * args.batches]
-        started = time.perf_counter()
-        _, tok = train_epoch(ours, ours_opt, chosen, cfg, torch.device("cpu"), progress=False)
-        totals["ours"][0] += tok
-        totals["ours"][1] += time.perf_counter() - started
-        print(f"round {r + 1}: reference {totals['reference'][0] / totals['reference'][1]:,.0f} tok/s, "
-              f"ours {totals['ours'][0] / totals['ours'][1]:,.0f} tok/s (cumulative)")
-    ref_tps, our_tps = (t / s for t, s in totals.values())
+        ref_tokens, ref_seconds = ref_tokens + tok, ref_seconds + sec
+        for arm in arms if r % 2 == 0 else arms[::-1]:
+            time_arm(arm, arm.batches[r * args.batches:(r + 1) * args.batches], cfg)
+        print(f"round {r + 1}: reference {ref_tokens / ref_seconds:,.0f} tok/s, "
+              + ", ".join(f"{arm.name} {arm.tokens_per_s:,.0f} tok/s" for arm in arms) + " (cumulative)")
+    ref_tps = ref_tokens / ref_seconds
+    before, after = arms
     src_per_trg = sum(len(s) for s, _ in data.train) / sum(len(t) + 1 for _, t in data.train)
     peak = matmul_flops()
-    achieved = our_tps * model_flops_per_target_token(src_per_trg, V_trg)
-    print(f"reference {ref_tps:,.0f} target tok/s; ours {our_tps:,.0f} target tok/s")
-    print(f"matmul peak {peak / 1e9:.1f} GFLOP/s; ours achieves {achieved / 1e9:.1f} GFLOP/s = {achieved / peak:.1%} of it")
-    save(args.save, {"reference_tokens_per_s": ref_tps, "ours_tokens_per_s": our_tps, "speedup": our_tps / ref_tps,
+    achieved = after.tokens_per_s * model_flops_per_target_token(src_per_trg, V_trg)
+    timed = args.rounds * args.batches
+    print(f"reference {ref_tps:,.0f} target tok/s; " + "; ".join(
+        f"{arm.name} {arm.tokens_per_s:,.0f} target tok/s ({arm.one_length} of {timed} batches of one source length)"
+        for arm in arms))
+    print(f"after / before {after.tokens_per_s / before.tokens_per_s:.3f}")
+    print(f"matmul peak {peak / 1e9:.1f} GFLOP/s; after achieves {achieved / 1e9:.1f} GFLOP/s = {achieved / peak:.1%} of it")
+    save(args.save, {"reference_tokens_per_s": ref_tps, "ours_tokens_per_s": after.tokens_per_s,
+                     "speedup": after.tokens_per_s / ref_tps,
+                     "arms": {arm.name: {"tokens_per_s": arm.tokens_per_s, "speedup": arm.tokens_per_s / ref_tps,
+                                         "one_length_batches": arm.one_length} for arm in arms},
+                     "after_over_before": after.tokens_per_s / before.tokens_per_s, "loss_check": checked,
                      "matmul_gflops": peak / 1e9, "ours_gflops": achieved / 1e9, "batches": args.batches,
                      "rounds": args.rounds, "config": cfg.to_dict()})
-    print(f"speedup {our_tps / ref_tps:.2f}")
+    print(f"speedup-before {before.tokens_per_s / ref_tps:.2f}")
+    print(f"speedup {after.tokens_per_s / ref_tps:.2f}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,16 @@ class Encoder(nn.Module):
     With a bidirectional LSTM the two directions' final states are concatenated
     per layer, so `state_size` is twice `hidden_size` and the decoder sizes
     itself from it.
+
+    A batch whose sentences all have the same length holds no padding: its last
+    step is every sentence's own, so the LSTM runs on the plain tensor and the
+    cost of packing is skipped. A batch of mixed lengths is packed, so that each
+    sentence's final (h, c), in every layer and both directions, is the state at
+    its own last token (the top layer's outputs alone could be read at each
+    end, but not the other layers' states nor the cells).
     """
+
+    always_pack = False  # True packs every batch, equal lengths too (to compare the two paths)
 
     def __init__(self, embed: nn.Module, hidden_size: int, num_layers: int, dropout: float, bidirectional: bool):
         super().__init__()
@@ -28,9 +37,12 @@ class Encoder(nn.Module):
     def forward(self, src: torch.Tensor, src_lens: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         B, S = src.shape
         x = self.dropout(self.embed(src))  # (B, S, E)
-        packed = pack_padded_sequence(x, src_lens.cpu(), batch_first=True, enforce_sorted=False)
-        out, (h, c) = self.rnn(packed)  # h, c: (L * dirs, B, H)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=S)  # (B, S, H * dirs)
+        if self.always_pack or not bool((src_lens == S).all()):
+            packed = pack_padded_sequence(x, src_lens.cpu(), batch_first=True, enforce_sorted=False)
+            out, (h, c) = self.rnn(packed)  # h, c: (L * dirs, B, H)
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=S)  # (B, S, H * dirs), 0 past each end
+        else:  # no padding: the packed run's results, without packing
+            out, (h, c) = self.rnn(x)  # (B, S, H * dirs); h, c: (L * dirs, B, H)
         return out, (self._merge(h), self._merge(c))
 
     def _merge(self, state: torch.Tensor) -> torch.Tensor:
