@@ -33,12 +33,12 @@ def _comparisons(report):
         where = f"{group['dataset']} n={group['train_size']}"
         for test_name, test in group["test_sets"].items():
             base = next(r for r in test["configs"] if r["baseline"])
-            for row in (r for r in test["configs"] if not r["baseline"]):
+            for row in (r for r in test["configs"] if not r["baseline"] and r["n"]):  # n 0: no run finished yet
                 for metric in ("bleu", "chrf"):
                     label = f"{where} {test_name} {row['config']} {metric}"
                     yield label, base[metric], row[metric], row[f"vs_baseline_{metric}"]
         base = next(r for r in group["training"] if r["baseline"])
-        for row in (r for r in group["training"] if not r["baseline"]):
+        for row in (r for r in group["training"] if not r["baseline"] and r["n"]):
             yield f"{where} {row['config']} ppl", base["best_valid_ppl"], row["best_valid_ppl"], row["vs_baseline_ppl"]
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from s2s_embed import atomic
 from s2s_embed.benchmark import executors as _pkg  # the timeouts and limits, read from there when used
 from s2s_embed.benchmark import store
 from s2s_embed.benchmark.cell import CellTask, init_worker, run_cell
@@ -75,9 +76,7 @@ def cell_process(job: str, result: str, parent: int) -> None:
     init_worker()
     task = pickle.loads(Path(job).read_bytes())
     row = run_cell(task)
-    tmp = Path(result + ".tmp")
-    tmp.write_text(json.dumps(store.plain(row), ensure_ascii=False), encoding="utf-8")
-    tmp.replace(result)
+    atomic.write_text(Path(result), json.dumps(store.plain(row), ensure_ascii=False))
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -15,6 +15,8 @@ def _convergence_note(group: Mapping[str, Any]) -> str:
     if c["still_improving"]:
         return (f" — {c['still_improving']} of {c['runs']} runs still improving at their last epoch: this compares "
                 f"learning within {c['epoch_budget']} epochs, not final quality")
+    if c["runs"] == 1:
+        return " — its one run stopped improving before its last epoch"
     return f" — all {c['runs']} runs stopped improving before their last epoch"
 
 
