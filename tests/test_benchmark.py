@@ -440,7 +440,7 @@ def test_every_built_in_suite_is_valid():
         cells = suite.cells()
         assert len({c.id for c in cells}) == len(cells)
         assert suite.settings.baseline in {c.config for c in cells}
-    assert len(load_suite("quick").cells()) == 21 and len(load_suite("low-resource").cells()) == 24
+    assert len(load_suite("quick").cells()) == 18 and len(load_suite("low-resource").cells()) == 24
     multi30k = load_suite("multi30k-en-fr")
     assert [t.name for t in multi30k.datasets[0].test_sets] == ["test_2016_flickr", "test_2017_flickr"]
     assert {(c.cfg.embeddings.source.dim, c.cfg.embeddings.target.dim) for c in multi30k.cells()} == {(50, 300)}
