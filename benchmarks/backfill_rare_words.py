@@ -54,12 +54,17 @@ def test_text(results: Path, row: dict, test: str, data: DataConfig, size: int) 
     return text.head(size) if size else text
 
 
-def backfill_row(results: Path, row: dict, multi30k_root: Path, size: int, stamp: dict) -> tuple[dict, list[str]]:
-    """A copy of `row` with the counts added to every test set it can rebuild; and a note per test set it cannot."""
+def row_data(row: dict, multi30k_root: Path) -> DataConfig:
+    """The data config the row's cell trained with, Multi30K read from `multi30k_root`."""
     raw = dict(row["config"]["data"])
     if raw.get("corpus") == "multi30k":
         raw["multi30k_root"] = str(multi30k_root)
-    data = from_dict({"data": raw}).data
+    return from_dict({"data": raw}).data
+
+
+def backfill_row(results: Path, row: dict, multi30k_root: Path, size: int, stamp: dict) -> tuple[dict, list[str]]:
+    """A copy of `row` with the counts added to every test set it can rebuild; and a note per test set it cannot."""
+    data = row_data(row, multi30k_root)
     seen = rare_words.training_words(data)
     no_vectors = (row.get("coverage") or {}).get("source") is None
     tests, notes = dict(row["test"]), []

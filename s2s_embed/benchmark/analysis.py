@@ -57,6 +57,7 @@ def analyse(out: Path, suite: Mapping[str, Any], found: Rows) -> dict[str, Any]:
         "suite": {k: v for k, v in suite.items() if k != "cells"},
         "provenance": {"commit": first.commit, "dirty": first.dirty, "machine": first.machine,
                        "commits": _commits(ok.values()),
+                       "backfilled": _backfilled(ok.values()),
                        "decode": first.config["decode"]} if first else {},
         "counts": {"cells": len(cells), "ok": len(ok), "failed": len(failed),
                    "not_run": sum(1 for c in cells if c["id"] not in latest)},
@@ -91,6 +92,27 @@ def _commits(rows) -> list[dict[str, Any]]:
         key = (row.commit, bool(row.dirty))
         seen[key] = seen.get(key, 0) + 1
     return [{"commit": commit, "dirty": dirty, "cells": n} for (commit, dirty), n in seen.items()]
+
+
+def _backfilled(rows) -> list[dict[str, Any]]:
+    """What scripts changed in the finished rows after their cells ran (`Row.backfilled`), by kind in the order
+    first seen: how many rows, by which scripts, what (where the record says), and where the record keeps each
+    test set's BLEU before and after, the change over those rows (mean, min, max)."""
+    kinds: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        for kind, record in (row.backfilled or {}).items():
+            kinds.setdefault(kind, []).append(record)
+    found = []
+    for kind, records in kinds.items():
+        changes: dict[str, list[float]] = {}
+        for record in records:
+            for test, bleu in (record.get("bleu") or {}).items():
+                changes.setdefault(test, []).append(bleu["after"] - bleu["before"])
+        found.append({"kind": kind, "rows": len(records), "by": list(dict.fromkeys(r.get("by") for r in records)),
+                      "what": next((r["what"] for r in records if r.get("what")), None),
+                      "bleu_change": {test: {"mean": float(np.mean(d)), "min": min(d), "max": max(d), "n": len(d)}
+                                      for test, d in changes.items()}})
+    return found
 
 
 def _group_keys(cells: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, int]]:

@@ -104,11 +104,24 @@ def _header(a: Mapping[str, Any]) -> list[str]:
                   f"- Machine: {machine.get('cpu_model') or machine.get('machine')}, {machine.get('cpu_count')} CPUs, "
                   f"{machine.get('memory_gb')} GB, {machine.get('platform')}"
                   f"{', GPU ' + machine['cuda'] if machine.get('cuda') else ''}."]
+        lines += [_backfilled_text(b) for b in prov.get("backfilled") or []]
     signature = _first_signatures(a)
     if signature:
         lines.append(f"- Scores: sacreBLEU `{signature.get('bleu')}` and `{signature.get('chrf')}`; "
                      "\"tok. lc BLEU\" is the PyTorch tutorials' tokenised lowercased BLEU, not comparable with sacreBLEU.")
     return lines + [""]
+
+
+def _backfilled_text(b: Mapping[str, Any]) -> str:
+    """One line for rows a script changed after their cells ran (results.jsonl `backfilled`): how many, by which
+    script, what it did, and the mean BLEU change per test set where it re-scored them."""
+    rows = f"{b['rows']} row{'s' if b['rows'] != 1 else ''}"
+    what = b["what"] or f"`{b['kind']}`"
+    line = f"- Backfilled by {', '.join(f'`{by}`' for by in b['by'])} in {rows}: {what}"
+    if b["bleu_change"]:
+        line += "; mean BLEU change " + ", ".join(f"{test} {c['mean']:+.2f} (min {c['min']:+.2f}, max {c['max']:+.2f})"
+                                                  for test, c in b["bleu_change"].items())
+    return line + "."
 
 
 def _commits_text(commits: list[Mapping[str, Any]]) -> str:
