@@ -48,10 +48,12 @@ def table(report: dict, size: int | None, bucket: str) -> str:
     rare = group["rare_words"].get(first) or {}
     b = rare.get("buckets", []).index(bucket) if bucket in rare.get("buckets", []) else None
     rare_rows = {r["config"]: r for r in rare.get("configs", [])}
-    head = (f"| configuration | BLEU {first} | BLEU {second} | ΔBLEU {first} [95% CI] | significant (Holm) "
-            f"| detects (80% power) | ΔBLEU {second} [95% CI] | best valid ppl | epochs to baseline loss "
-            f"| ΔF words seen {bucket}× |")
-    lines = [head, "| --- " + "| ---: " * 9 + "|"]
+    one = first == second  # one test set: its columns once
+    columns = ["configuration", f"BLEU {first}", *([] if one else [f"BLEU {second}"]), f"ΔBLEU {first} [95% CI]",
+               "significant (Holm)", "detects (80% power)", *([] if one else [f"ΔBLEU {second} [95% CI]"]),
+               "best valid ppl", "epochs to baseline loss", f"ΔF words seen {bucket}×"]
+    head = "| " + " | ".join(columns) + " |"
+    lines = [head, "| --- " + "| ---: " * (7 if one else 9) + "|"]
     for name, row in rows[first].items():
         other = rows[second][name]
         t = training[name]
@@ -65,10 +67,12 @@ def table(report: dict, size: int | None, bucket: str) -> str:
             c = rare_rows[name]["vs_baseline"][b]
             rare_delta = f"{c['delta']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]".replace("-", "−")
         label = f"{name} (baseline)" if row["baseline"] else name
-        lines.append(f"| {label} | {_ms(row['bleu'])} | {_ms(other['bleu'])} | {_delta(row.get('vs_baseline_bleu'))} "
-                     f"| {_call(row.get('vs_baseline_bleu'))} | {detects} "
-                     f"| {_delta(other.get('vs_baseline_bleu'))} {'' if other['baseline'] else _call(other.get('vs_baseline_bleu'))} "
-                     f"| {_ms(t['best_valid_ppl'])} | {reached} | {rare_delta} |")
+        second_bleu = "" if one else f" {_ms(other['bleu'])} |"
+        second_delta = "" if one else (f" {_delta(other.get('vs_baseline_bleu'))}"
+                                       f"{'' if other['baseline'] else ' ' + _call(other.get('vs_baseline_bleu'))} |")
+        lines.append(f"| {label} | {_ms(row['bleu'])} |{second_bleu} {_delta(row.get('vs_baseline_bleu'))} "
+                     f"| {_call(row.get('vs_baseline_bleu'))} | {detects} |{second_delta} "
+                     f"{_ms(t['best_valid_ppl'])} | {reached} | {rare_delta} |")
     conv = group["convergence"]
     lines.append("")
     lines.append(f"{group['train_pairs']:,} training pairs; {conv['still_improving']} of {conv['runs']} runs still "

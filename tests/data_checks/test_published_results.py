@@ -13,7 +13,7 @@ from report_figures import assert_same_figures
 pytestmark = pytest.mark.data
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
-PUBLISHED = ["multi30k-en-fr", "low-resource", "converged-en-fr"]
+PUBLISHED = ["multi30k-en-fr", "low-resource", "converged-en-fr", "quick"]
 
 
 def _published(name, filename):
