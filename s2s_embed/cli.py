@@ -224,7 +224,12 @@ def _benchmark(args) -> int:
         raise S2SError(f"--workers = {args.workers} must be at least 1.")
     out = args.out or Path("results") / Path(args.suite).stem
     if args.report_only:
-        write_report(out)
+        if not Path(out).is_dir():
+            write_report(out)  # its error says what a results folder holds
+        from s2s_embed.lock import folder_lock
+
+        with folder_lock(out, "--out"):  # not while a runner appends to the same folder
+            write_report(out)
     else:
         run_suite(args.suite, out, args.workers, overrides=args.overrides, recreate=args.recreate,
                   executor=args.executor, scheduler=args.scheduler)

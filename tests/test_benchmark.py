@@ -507,6 +507,22 @@ def test_report_only_needs_a_results_folder(tmp_path):
         write_report(tmp_path)
 
 
+def test_report_only_is_refused_while_a_runner_holds_the_folder(tmp_path, smoke, capsys):
+    import os
+
+    from s2s_embed.cli import main
+    from s2s_embed.lock import folder_lock
+
+    out = tmp_path / "results"
+    shutil.copytree(smoke["out"], out)
+    before = (out / "report.md").read_bytes()
+    with folder_lock(out, "--out"):  # a suite still running into it
+        assert main(["benchmark", "smoke", "--out", str(out), "--report-only"]) not in (0, None)
+    assert re.search(rf"in use by another s2s-embed run \(host .* pid {os.getpid()}\)", capsys.readouterr().err)
+    assert (out / "report.md").read_bytes() == before
+    assert main(["benchmark", "smoke", "--out", str(out), "--report-only"]) in (0, None)  # and once it is free
+
+
 # ---------------------------------------------------------------- a grid over training sizes, in a process pool
 
 
