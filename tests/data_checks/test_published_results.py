@@ -33,12 +33,16 @@ def _comparisons(report):
         where = f"{group['dataset']} n={group['train_size']}"
         for test_name, test in group["test_sets"].items():
             base = next(r for r in test["configs"] if r["baseline"])
-            for row in (r for r in test["configs"] if not r["baseline"] and r["n"]):  # n 0: no run finished yet
+            if base["n"] < 2:
+                continue  # one seed: no test that counts seeds, which the report says
+            for row in (r for r in test["configs"] if not r["baseline"] and r["n"] >= 2):
                 for metric in ("bleu", "chrf"):
                     label = f"{where} {test_name} {row['config']} {metric}"
                     yield label, base[metric], row[metric], row[f"vs_baseline_{metric}"]
         base = next(r for r in group["training"] if r["baseline"])
-        for row in (r for r in group["training"] if not r["baseline"] and r["n"]):
+        if base["n"] < 2:
+            continue
+        for row in (r for r in group["training"] if not r["baseline"] and r["n"] >= 2):
             yield f"{where} {row['config']} ppl", base["best_valid_ppl"], row["best_valid_ppl"], row["vs_baseline_ppl"]
 
 
