@@ -18,7 +18,11 @@ from pathlib import Path
 
 
 def _ms(stat: dict) -> str:
-    return f"{stat['mean']:.2f} ± {stat['std']:.2f}" if stat.get("std") is not None else f"{stat['mean']:.2f}"
+    if stat.get("mean") is None:
+        return "–"
+    if stat.get("std") is None:
+        return f"{stat['mean']:.2f} (1 seed)" if stat.get("n") == 1 else f"{stat['mean']:.2f}"
+    return f"{stat['mean']:.2f} ± {stat['std']:.2f}"
 
 
 def _delta(c: dict | None) -> str:
@@ -55,6 +59,9 @@ def table(report: dict, size: int | None, bucket: str) -> str:
     head = "| " + " | ".join(columns) + " |"
     lines = [head, "| --- " + "| ---: " * (7 if one else 9) + "|"]
     for name, row in rows[first].items():
+        if not row["n"]:  # a configuration of this size with no finished run yet
+            lines.append(f"| {name} | " + " | ".join(["no finished run yet"] + ["–"] * (len(columns) - 2)) + " |")
+            continue
         other = rows[second][name]
         t = training[name]
         reach = t.get("epochs_to_baseline_loss") or {}
@@ -65,11 +72,12 @@ def table(report: dict, size: int | None, bucket: str) -> str:
         rare_delta = "–"
         if b is not None and not row["baseline"] and rare_rows.get(name, {}).get("vs_baseline"):
             c = rare_rows[name]["vs_baseline"][b]
-            rare_delta = f"{c['delta']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]".replace("-", "−")
+            rare_delta = "–" if c.get("delta") is None else f"{c['delta']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]".replace("-", "−")
         label = f"{name} (baseline)" if row["baseline"] else name
         second_bleu = "" if one else f" {_ms(other['bleu'])} |"
-        second_delta = "" if one else (f" {_delta(other.get('vs_baseline_bleu'))}"
-                                       f"{'' if other['baseline'] else ' ' + _call(other.get('vs_baseline_bleu'))} |")
+        tested = (other.get("vs_baseline_bleu") or {}).get("delta") is not None
+        second_call = f" {_call(other['vs_baseline_bleu'])}" if tested and not other["baseline"] else ""
+        second_delta = "" if one else f" {_delta(other.get('vs_baseline_bleu'))}{second_call} |"
         lines.append(f"| {label} | {_ms(row['bleu'])} |{second_bleu} {_delta(row.get('vs_baseline_bleu'))} "
                      f"| {_call(row.get('vs_baseline_bleu'))} | {detects} |{second_delta} "
                      f"{_ms(t['best_valid_ppl'])} | {reached} | {rare_delta} |")
@@ -77,6 +85,9 @@ def table(report: dict, size: int | None, bucket: str) -> str:
     lines.append("")
     lines.append(f"{group['train_pairs']:,} training pairs; {conv['still_improving']} of {conv['runs']} runs still "
                  f"improving at their last epoch (budget {conv['epoch_budget']}).")
+    waiting = [name for name, row in rows[first].items() if not row["n"]]
+    if waiting:
+        lines[-1] += f" Not run yet at this size: {', '.join(waiting)}."
     return "\n".join(lines)
 
 
